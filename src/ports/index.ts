@@ -138,3 +138,11 @@ export interface DirectoryPort {
 export interface Clock {
   now(): Date;
 }
+
+/** Structured log lines: an event name and fields. Never pass secrets, tokens or message bodies. */
+export interface Logger {
+  debug(event: string, fields?: Record<string, unknown>): void;
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
