@@ -26,11 +26,16 @@ export function assertValidZone(zone: string | null | undefined, field = 'zone')
 
 /** Parses an ISO 8601 instant (with offset or Z) into a UTC DateTime; throws VALIDATION_FAILED naming the field. */
 export function parseInstant(instantIso: string, field = 'instant'): DateTime {
-  const dt = DateTime.fromISO(instantIso, { setZone: false, zone: 'utc' });
+  const dt = DateTime.fromISO(instantIso, { zone: 'utc' });
   if (!dt.isValid) {
     throw new MusterError('VALIDATION_FAILED', `"${instantIso}" is not an ISO 8601 date and time`, { details: [{ field, message: 'not an ISO 8601 instant' }] });
   }
   return dt.toUTC();
+}
+
+/** True when the text is an ISO 8601 instant parseInstant accepts. */
+export function isValidInstant(instantIso: string | null | undefined): instantIso is string {
+  return typeof instantIso === 'string' && DateTime.fromISO(instantIso, { zone: 'utc' }).isValid;
 }
 
 /** A DateTime as the canonical UTC ISO string Muster stores ("2026-03-03T08:00:00.000Z", as Date#toISOString). */
