@@ -1,0 +1,70 @@
+// Builds Muster's Google providers (calendar, mailer, directory, records) from one validated config; the only place googleapis clients are constructed, and it reads no environment itself.
+import { google } from 'googleapis';
+import type { Logger } from '../../ports/index.js';
+import { MusterError } from '../../domain/errors.js';
+import { CLIENT_SCOPES, createJwtClient, parseServiceAccountKey } from './google-auth.js';
+import { GoogleCalendar } from './google-calendar.js';
+import { GmailMailer } from './gmail-mailer.js';
+import { GoogleDirectory } from './google-directory.js';
+import { GoogleSheetsRecords } from './google-sheets-records.js';
+import type { RetryDeps } from './google-errors.js';
+
+export { SCOPES, CLIENT_SCOPES, DELEGATION_SCOPES } from './google-auth.js';
+export { handleGoogleError, toMusterError, withRetry, isRetryable, pausesMailbox, GoogleProviderError } from './google-errors.js';
+export { GoogleCalendar, eventIdForKey } from './google-calendar.js';
+export { GmailMailer } from './gmail-mailer.js';
+export { GoogleDirectory } from './google-directory.js';
+export { GoogleSheetsRecords, MUSTER_KEY } from './google-sheets-records.js';
+
+export interface GoogleConfig {
+  /** The parsed service account key file (GOOGLE_SERVICE_ACCOUNT_KEY_FILE). */
+  serviceAccountKey: unknown;
+  /** The coordinator's address Muster acts as (GOOGLE_IMPERSONATE). */
+  impersonate: string;
+  /** A Workspace admin with a read-only role, for Directory calls (GOOGLE_DIRECTORY_SUBJECT). */
+  directorySubject?: string;
+  spreadsheetId: string;
+  /** One root for every Google API client (GOOGLE_API_ROOT_URL); Google's own when absent. */
+  rootUrl?: string;
+  /** OAuth token endpoint (GOOGLE_TOKEN_URL); Google's own when absent. */
+  tokenUrl?: string;
+}
+
+export interface GoogleDeps {
+  logger: Logger;
+  /** Waits between retries; tests pass one that advances a simulated clock. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export function createGoogleProviders(cfg: GoogleConfig, deps: GoogleDeps) {
+  if (!cfg.impersonate) throw new MusterError('CONFIG_INVALID', 'GOOGLE_IMPERSONATE (the coordinator Muster acts as) is required.', { details: [{ field: 'GOOGLE_IMPERSONATE', message: 'required' }] });
+  if (!cfg.spreadsheetId) throw new MusterError('CONFIG_INVALID', 'GOOGLE_SPREADSHEET_ID is required.', { details: [{ field: 'GOOGLE_SPREADSHEET_ID', message: 'required' }] });
+  const key = parseServiceAccountKey(cfg.serviceAccountKey);
+  const retry: RetryDeps = {
+    logger: deps.logger,
+    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: deps.random ?? Math.random,
+  };
+  // gaxios retries GETs on its own; Muster's retry helper decides instead, so nothing is retried twice.
+  const common = { rootUrl: cfg.rootUrl, retry: false } as const;
+  const as = (subject: string, scopes: readonly string[]) => createJwtClient(key, subject, scopes, cfg.tokenUrl);
+
+  const calendar = new GoogleCalendar({
+    calendar: google.calendar({ version: 'v3', auth: as(cfg.impersonate, CLIENT_SCOPES.calendar), ...common }),
+    calendarId: cfg.impersonate,
+    retry,
+  });
+  const mailer = new GmailMailer({ gmail: google.gmail({ version: 'v1', auth: as(cfg.impersonate, CLIENT_SCOPES.gmail), ...common }), retry });
+  const directory = new GoogleDirectory({
+    directory: cfg.directorySubject ? google.admin({ version: 'directory_v1', auth: as(cfg.directorySubject, CLIENT_SCOPES.directory), ...common }) : undefined,
+    retry,
+  });
+  const records = new GoogleSheetsRecords({
+    sheets: google.sheets({ version: 'v4', auth: as(cfg.impersonate, CLIENT_SCOPES.sheets), ...common }),
+    spreadsheetId: cfg.spreadsheetId,
+    owner: cfg.impersonate,
+    retry,
+  });
+  return { calendar, mailer, directory, records };
+}
