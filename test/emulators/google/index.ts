@@ -249,6 +249,7 @@ export async function startGoogleEmulator(opts: GoogleEmulatorOptions = {}): Pro
           const retry = new Date(now + 86_400_000).toISOString();
           throw new ApiError(429, 'rateLimitExceeded', `User-rate limit exceeded.  Retry after ${retry} (Mail sending)`, 'usageLimits');
         }
+        windows.set(`gd:${user}`, [...(windows.get(`gd:${user}`) ?? []).filter((e) => e.at > now - 86_400_000), { at: now, units: 1 }]);
       }
       if (!windowUse(`gu:${user}`, 60_000, GMAIL_UNITS[id] ?? 5, quotas.gmailUnitsPerMinute)) throw new ApiError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded', 'usageLimits');
     }

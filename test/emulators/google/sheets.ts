@@ -541,14 +541,15 @@ export class SheetsState {
     });
     sheet.rows.splice(start, 0, ...fresh);
     sheet.properties.gridProperties.rowCount += count;
-    for (const p of sheet.protectedRanges) shiftRange(p.range, start, count);
-    for (const f of sheet.conditionalFormats) (f.ranges ?? []).forEach((g: any) => shiftRange(g, start, count));
+    for (const p of sheet.protectedRanges) shiftForInsert(p.range, start, count);
+    for (const f of sheet.conditionalFormats) (f.ranges ?? []).forEach((g: any) => shiftForInsert(g, start, count));
   }
 
   deleteRows(sheet: SSheet, start: number, end: number): void {
     sheet.rows.splice(start, end - start);
     sheet.properties.gridProperties.rowCount -= end - start;
-    for (const p of sheet.protectedRanges) shiftRange(p.range, end, start - end);
+    for (const p of sheet.protectedRanges) shiftForDelete(p.range, start, end);
+    for (const f of sheet.conditionalFormats) (f.ranges ?? []).forEach((g: any) => shiftForDelete(g, start, end));
   }
 
   newSheet(ss: Spreadsheet, props: any): SSheet {
@@ -568,10 +569,19 @@ export class SheetsState {
   }
 }
 
-function shiftRange(g: any, at: number, by: number): void {
+/** Rows inserted at `at` push a range's later edges down; a range ending exactly at `at` does not grow. */
+function shiftForInsert(g: any, at: number, n: number): void {
   if (!g) return;
-  if (g.startRowIndex !== undefined && g.startRowIndex >= at) g.startRowIndex = Math.max(at, g.startRowIndex + by);
-  if (g.endRowIndex !== undefined && g.endRowIndex >= at) g.endRowIndex = Math.max(at, g.endRowIndex + by);
+  if (g.startRowIndex !== undefined && g.startRowIndex >= at) g.startRowIndex += n;
+  if (g.endRowIndex !== undefined && g.endRowIndex > at) g.endRowIndex += n;
+}
+
+/** Rows [start, end) removed: edges after them move up, edges inside them close onto `start`. */
+function shiftForDelete(g: any, start: number, end: number): void {
+  if (!g) return;
+  const move = (i: number): number => (i >= end ? i - (end - start) : i > start ? start : i);
+  if (g.startRowIndex !== undefined) g.startRowIndex = move(g.startRowIndex);
+  if (g.endRowIndex !== undefined) g.endRowIndex = move(g.endRowIndex);
 }
 
 function transpose(values: unknown[][]): unknown[][] {
@@ -877,7 +887,8 @@ function totals(ss: Spreadsheet, results: Array<{ w: { range: string; rows: numb
       cols = Math.max(cols, x.cols);
       cells += x.cells;
     }
-    const out: any = { spreadsheetId: ss.spreadsheetId };
+    // UpdateValuesByDataFilterResponse has no spreadsheetId; UpdateValuesResponse does.
+    const out: any = dataFilter ? {} : { spreadsheetId: ss.spreadsheetId };
     if (w) {
       sheets.add(w.range.split('!')[0]!);
       Object.assign(out, { updatedRange: w.range, updatedRows: w.rows, updatedColumns: w.cols, updatedCells: w.cells });

@@ -1,0 +1,142 @@
+// Google Sheets records against the emulator: formatted tabs, text from people stays text, dates are dates, and keyed writes land on the right row even after a manager sorts.
+import { describe, expect, test } from 'vitest';
+import { TABS, ALL_TABS } from '../../src/domain/records.js';
+import type { RecordRow } from '../../src/ports/index.js';
+import { COORDINATOR, callsOf, expectNoViolations, googleWorld } from './helpers.js';
+
+const attendanceRow = (n: number, name: string, extra: Partial<RecordRow['cells']> = {}): RecordRow => ({
+  key: `s1:l${n}`,
+  cells: { 'Session ID': 's1', Session: 'Cohort A', Date: { date: '2026-03-10' }, Email: `l${n}@acme.example`, Name: name, 'Manager Email': 'boss@acme.example', RSVP: 'none', Attendance: null, Enrollment: 'enrolled', ...extra },
+});
+
+describe('Google Sheets records', () => {
+  test('when tabs are ensured, then each has a frozen bold header, protections, validation and the Overdue rule, made in one write', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.ensureTabs(ALL_TABS);
+    const view = emulator.state.spreadsheet(spreadsheetId);
+    for (const tab of ALL_TABS) expect(view.tabs()).toContain(tab.name);
+    expect(callsOf(emulator, 'sheets.spreadsheets.batchUpdate')).toBe(1);
+    const attendance = view.sheet('Attendance');
+    expect(attendance.properties.gridProperties.frozenRowCount).toBe(1);
+    expect(view.values('Attendance')[0]).toEqual(TABS.attendance.headers);
+    expect(view.cell('Attendance', 'A1').userEnteredFormat.textFormat.bold).toBe(true);
+    const hard = attendance.protectedRanges.filter((p: { warningOnly?: boolean }) => !p.warningOnly);
+    expect(hard).toHaveLength(1);
+    expect(hard[0].editors.users).toEqual([COORDINATOR]);
+    expect(attendance.protectedRanges.length).toBeGreaterThan(1);
+    expect(view.cell('Attendance', 'I2').dataValidation.condition.values.map((v: { userEnteredValue: string }) => v.userEnteredValue)).toEqual(['present', 'late', 'excused', 'absent']);
+    expect(JSON.stringify(view.sheet('Completion').conditionalFormats)).toContain('Overdue');
+    await providers.records.ensureTabs(ALL_TABS); // already there: no second write
+    expect(callsOf(emulator, 'sheets.spreadsheets.batchUpdate')).toBe(1);
+    expectNoViolations(emulator);
+  });
+
+  test('when a learner is named =HYPERLINK("http://x","y"), then the sheet keeps and returns exactly that text', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    const name = '=HYPERLINK("http://x","y")';
+    await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Email: 'l1@acme.example', Name: name, Status: 'ok' } }]);
+    const rows = await providers.records.readTab(TABS.roster);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.cells.Name).toBe(name);
+    expect(emulator.state.spreadsheet(spreadsheetId).cell('Roster', 'C2').effectiveValue).toEqual({ stringValue: name });
+    // Contrast: the same text typed by a person (USER_ENTERED) would have become a formula.
+    emulator.state.setCellAsUser(spreadsheetId, 'Roster', 'C3', name);
+    expect(emulator.state.spreadsheet(spreadsheetId).values('Roster')[2]![2]).toBe('y');
+    expectNoViolations(emulator);
+  });
+
+  test('when dates are written, then they are serial numbers with a date format and read back as dates', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.ensureTabs([TABS.completion]);
+    await providers.records.upsertRows(TABS.completion, [{ key: 'l1', cells: { Email: 'l1@acme.example', Status: 'Overdue', Due: { date: '2026-04-01' }, Score: 87 } }]);
+    const cell = emulator.state.spreadsheet(spreadsheetId).cell('Completion', 'H2');
+    expect(cell.effectiveValue.numberValue).toBe(46113);
+    expect(cell.userEnteredFormat.numberFormat.type).toBe('DATE');
+    expect(emulator.state.spreadsheet(spreadsheetId).values('Completion')[1]![7]).toBe('2026-04-01');
+    const [row] = await providers.records.readTab(TABS.completion);
+    expect(row!.cells.Due).toEqual({ date: '2026-04-01' });
+    expect(row!.cells.Score).toBe(87);
+    expectNoViolations(emulator);
+  });
+
+  test('when a manager sorts the Attendance tab between Muster’s read and its write, then the upsert by key still changes the right row', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.ensureTabs([TABS.attendance]);
+    await providers.records.upsertRows(TABS.attendance, [attendanceRow(1, 'Anna'), attendanceRow(2, 'Bert'), attendanceRow(3, 'Cleo')]);
+    emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Name', descending: true });
+    // And a second sort lands exactly between upsertRows' read and its keyed write.
+    emulator.beforeNext('sheets.spreadsheets.values.batchUpdateByDataFilter', () => emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Email', descending: false }));
+    emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Name', descending: true });
+    await providers.records.upsertRows(TABS.attendance, [attendanceRow(1, 'Anna', { Attendance: 'present' })]);
+    const values = emulator.state.spreadsheet(spreadsheetId).values('Attendance');
+    const anna = values.find((r) => r[5] === 'Anna')!;
+    expect(anna[8]).toBe('present');
+    expect(values.filter((r) => r[8] === 'present')).toHaveLength(1);
+    const keys = emulator.state.spreadsheet(spreadsheetId).rowMetadata('Attendance');
+    expect(keys[values.indexOf(anna)]).toBe('s1:l1');
+    const rows = await providers.records.readTab(TABS.attendance);
+    expect(rows.find((r) => r.key === 's1:l1')!.cells.Attendance).toBe('present');
+    expect(rows.find((r) => r.key === 's1:l2')!.cells.Attendance).toBeNull();
+    expectNoViolations(emulator);
+  });
+
+  test('when a manager inserts rows above Muster’s rows, then keys still find their rows and the hand-added row reads back without a key', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Email: 'l1@acme.example', Name: 'Anna' } }]);
+    emulator.state.insertRowsAsUser(spreadsheetId, 'Roster', 2, [['', 'new@acme.example', 'Neu']]);
+    await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Status: 'imported' } }]);
+    const rows = await providers.records.readTab(TABS.roster);
+    expect(rows).toEqual([
+      expect.objectContaining({ key: null, cells: expect.objectContaining({ Email: 'new@acme.example', Name: 'Neu' }) }),
+      expect.objectContaining({ key: 'l1', cells: expect.objectContaining({ Name: 'Anna', Status: 'imported' }) }),
+    ]);
+    expectNoViolations(emulator);
+  });
+
+  test('when sixty learners are upserted, then it takes one read and at most two writes, each row tagged with its key', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.ensureTabs([TABS.attendance]);
+    const before = emulator.calls().length;
+    const rows = Array.from({ length: 60 }, (_, i) => attendanceRow(i + 1, `Learner ${i + 1}`));
+    await providers.records.upsertRows(TABS.attendance, rows);
+    await providers.records.upsertRows(TABS.attendance, rows.map((r, i) => (i % 2 ? { ...r, cells: { ...r.cells, RSVP: 'accepted' } } : r)));
+    const calls = emulator.calls().slice(before);
+    expect(calls.filter((c) => c.methodId === 'sheets.spreadsheets.get')).toHaveLength(2);
+    expect(calls.filter((c) => c.methodId !== 'sheets.spreadsheets.get')).toHaveLength(2);
+    const keys = emulator.state.spreadsheet(spreadsheetId).rowMetadata('Attendance').filter(Boolean);
+    expect(new Set(keys).size).toBe(60);
+    const read = await providers.records.readTab(TABS.attendance);
+    expect(read.filter((r) => r.cells.RSVP === 'accepted')).toHaveLength(30);
+    expectNoViolations(emulator);
+  });
+
+  test('when the append batch is dropped after Sheets applied it, then the retry adds no duplicate rows', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.ensureTabs([TABS.roster]);
+    emulator.faults.inject({ method: 'sheets.spreadsheets.batchUpdate', kind: 'drop-after-work' });
+    await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Email: 'l1@acme.example' } }, { key: 'l2', cells: { Email: 'l2@acme.example' } }]);
+    const keys = emulator.state.spreadsheet(spreadsheetId).rowMetadata('Roster').filter(Boolean);
+    expect(keys.sort()).toEqual(['l1', 'l2']);
+    expectNoViolations(emulator);
+  });
+
+  test('when rows are deleted by key after a sort, then exactly those rows go', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.upsertRows(TABS.attendance, [attendanceRow(1, 'Anna'), attendanceRow(2, 'Bert'), attendanceRow(3, 'Cleo')]);
+    emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Name', descending: true });
+    await providers.records.deleteRows(TABS.attendance, ['s1:l1', 's1:l3']);
+    const rows = await providers.records.readTab(TABS.attendance);
+    expect(rows.map((r) => [r.key, r.cells.Name])).toEqual([['s1:l2', 'Bert']]);
+    expectNoViolations(emulator);
+  });
+
+  test('when Sheets answers 429 for a write, then the write is retried after backing off', async () => {
+    const { emulator, providers, sleeps } = await googleWorld();
+    await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Email: 'l1@acme.example' } }]);
+    emulator.faults.inject({ method: 'sheets.spreadsheets.values.batchUpdateByDataFilter', kind: '429' });
+    await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Name: 'Anna' } }]);
+    expect(sleeps.length).toBeGreaterThan(0);
+    expect((await providers.records.readTab(TABS.roster))[0]!.cells.Name).toBe('Anna');
+    expectNoViolations(emulator);
+  });
+});
