@@ -5,7 +5,7 @@ import { type CsdlModel, validateActionBody, validateBody } from './csdl.js';
 import { ODataError, applySelect, matchesFilter, parseExpandExtended, parseFilter } from './odata.js';
 import { type EmUser, type ExtendedProperty, type FolderName, type GraphState, type Json, type StoredEvent, type StoredMessage, graphDateTime, newId } from './state.js';
 import type { TokenClaims } from './identity.js';
-import { type RangeAddress, type Worksheet, formatAddress, getCell, parseAddress, usedRange, writeNumberFormat, writeValue } from './workbook.js';
+import { type RangeAddress, type Worksheet, deleteRange, formatAddress, getCell, parseAddress, usedRange, writeNumberFormat, writeValue } from './workbook.js';
 
 export interface GraphRequest {
   method: string;
@@ -720,8 +720,15 @@ export class GraphRoutes {
     if (rangeMatch) {
       const addr = parseAddress(rangeMatch[1] ?? '');
       if (!addr) return fail(400, 'InvalidArgument', 'The argument is invalid or missing or has an incorrect format.');
-      if (m === 'GET') return { status: 200, body: this.renderRange(req, ws, addr) };
-      if (m === 'PATCH') return this.patchRange(req, ws, addr);
+      if (m === 'GET' && after[1] === undefined) return { status: 200, body: this.renderRange(req, ws, addr) };
+      if (m === 'PATCH' && after[1] === undefined) return this.patchRange(req, ws, addr);
+      if (m === 'POST' && after[1] === 'delete') {
+        this.checkAction(req, 'delete', 'workbookRange', req.body);
+        const shift = String((req.body as Json | undefined)?.['shift'] ?? '');
+        if (shift !== 'Up' && shift !== 'Left') fail(400, 'InvalidArgument', "shift must be 'Up' or 'Left'.");
+        deleteRange(ws, addr, shift as 'Up' | 'Left');
+        return { status: 204 };
+      }
     }
     const used = /^usedRange(?:\(valuesOnly=(true|false)\))?$/.exec(op ?? '');
     if (used && m === 'GET') return { status: 200, body: this.renderRange(req, ws, usedRange(ws, used[1] === 'true')) };

@@ -154,3 +154,19 @@ export function usedRange(ws: Worksheet, valuesOnly: boolean): RangeAddress {
   if (maxR < 0) return { row: 0, col: 0, rows: 1, cols: 1 };
   return { row: minR, col: minC, rows: maxR - minR + 1, cols: maxC - minC + 1 };
 }
+
+/** Deletes a range and shifts the cells below it up (or to its right, left), as Excel's Range.delete does. */
+export function deleteRange(ws: Worksheet, r: RangeAddress, shift: 'Up' | 'Left'): void {
+  const moved = new Map<string, Cell>();
+  for (const [k, cell] of ws.cells) {
+    const [row, col] = k.split(',').map(Number) as [number, number];
+    const inRows = row >= r.row && row < r.row + r.rows;
+    const inCols = col >= r.col && col < r.col + r.cols;
+    if (inRows && inCols) continue;
+    if (shift === 'Up' && inCols && row >= r.row + r.rows) moved.set(key(row - r.rows, col), cell);
+    else if (shift === 'Left' && inRows && col >= r.col + r.cols) moved.set(key(row, col - r.cols), cell);
+    else moved.set(k, cell);
+  }
+  ws.cells.clear();
+  for (const [k, cell] of moved) ws.cells.set(k, cell);
+}
