@@ -1,6 +1,6 @@
 // The Outlook compose flow against office-addin-mock (host outlook): what picking a session puts on the organizer's appointment, and the attendee limits.
 import { describe, expect, it } from 'vitest';
-import { applyInviteToAppointment, InviteRefusedError, suggestSplit, toRecipientBatches } from '../../src/addin/pane/compose.js';
+import { applyInviteToAppointment, InviteRefusedError, suggestSplit, toInviteBodyHtml, toRecipientBatches } from '../../src/addin/pane/compose.js';
 import type { SessionInvite } from '../../src/addin/pane/api.js';
 import { isComposeItem, OfficeCallError, type ComposeAppointment } from '../../src/addin/pane/office.js';
 import { createOutlookComposeMock } from './outlook-mock.js';
@@ -83,6 +83,16 @@ describe('compose flow: picking a session fills the organizer appointment', () =
     const mock = createOutlookComposeMock();
     await applyInviteToAppointment(composeItem(mock.office), invite({ bodyHtml: '<p>Agenda</p>', localTimeText: 'Tue 3 Mar, 09:00 <CET>' }), mock.office.context.requirements);
     expect(mock.state.body?.html).toBe('<p>Tue 3 Mar, 09:00 &lt;CET&gt;</p><p>Agenda</p>');
+  });
+
+  it('when the body is a whole HTML document stating only the start time, then it is kept; without it the time goes inside <body>', () => {
+    const doc = '<!DOCTYPE html>\n<html><body class="m">\n<p>When: Tuesday 8 December 2026, 09:00 CET</p></body></html>';
+    const text = 'Tuesday 8 December 2026, 09:00 CET – Tuesday 8 December 2026, 11:00 CET';
+    expect(toInviteBodyHtml(invite({ bodyHtml: doc, localTimeText: text }))).toBe(doc);
+    const bare = '<!DOCTYPE html>\n<html><body class="m">\n<p>Agenda</p></body></html>';
+    expect(toInviteBodyHtml(invite({ bodyHtml: bare, localTimeText: text }))).toBe(
+      `<!DOCTYPE html>\n<html><body class="m"><p>${text}</p>\n<p>Agenda</p></body></html>`,
+    );
   });
 
   it('when the roster has 230 learners, then attendees are added in three calls of 100, 100 and 30', async () => {

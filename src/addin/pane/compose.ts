@@ -50,11 +50,22 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** The body Muster sends: the service's HTML, which must state the session's local time; added in front when missing. */
+/**
+ * The body Muster sends: the service's HTML, which must state the session's local time. When it does
+ * not (neither the full local time text nor its start part), a paragraph with it goes first, inside
+ * <body> when the HTML is a whole document.
+ */
 export function toInviteBodyHtml(invite: SessionInvite): string {
-  if (invite.localTimeText && invite.bodyHtml.includes(escapeHtml(invite.localTimeText))) return invite.bodyHtml;
-  if (invite.localTimeText && invite.bodyHtml.includes(invite.localTimeText)) return invite.bodyHtml;
-  return `<p>${escapeHtml(invite.localTimeText)}</p>${invite.bodyHtml}`;
+  const full = invite.localTimeText.trim();
+  if (full.length === 0) return invite.bodyHtml;
+  const startPart = full.split(/\s+[–-]\s+/)[0] ?? full;
+  const states = [full, startPart].some((t) => invite.bodyHtml.includes(t) || invite.bodyHtml.includes(escapeHtml(t)));
+  if (states) return invite.bodyHtml;
+  const para = `<p>${escapeHtml(full)}</p>`;
+  const bodyTag = /<body[^>]*>/i.exec(invite.bodyHtml);
+  if (!bodyTag) return `${para}${invite.bodyHtml}`;
+  const at = bodyTag.index + bodyTag[0].length;
+  return `${invite.bodyHtml.slice(0, at)}${para}${invite.bodyHtml.slice(at)}`;
 }
 
 /** The text for the appointment's location line: the room, else the online link. */
