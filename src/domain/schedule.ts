@@ -122,7 +122,7 @@ export function applyQuietHours(
   if (moveMinutes > offsetMinutes) {
     return {
       ok: false,
-      reason: `falls in quiet hours (${quiet!.start}-${quiet!.end} ${zone}); sending at ${moved.setZone(zone).toFormat('HH:mm')} the evening before would more than double its lead`,
+      reason: `falls in quiet hours (${quiet!.start}-${quiet!.end} ${zone}); sending it at ${moved.setZone(zone).toFormat('HH:mm')} instead would more than double its lead`,
     };
   }
   return { ok: true, runAt: toUtcIso(moved), moved: true };
@@ -371,7 +371,14 @@ export function rescheduleForMove(pending: PlannedJob[], replanned: JobPlan | Pl
   const next = new Map(plan.jobs.map((j) => [j.key, j]));
   const skippedWhy = new Map(plan.skipped.map((s) => [s.key, s.reason]));
   const result: RescheduleResult = { reschedule: [], unchanged: [], drop: [] };
+  const sessionsAhead = new Set(plan.jobs.filter((j) => j.kind === 'reminder' || j.kind === 'prerequisite' || j.kind === 'catch-up').map((j) => j.sessionId));
   for (const job of pending) {
+    if (job.kind === 'catch-up') {
+      // An unsent catch-up stands in for steps that will not be planned again: it still goes while the session lies ahead.
+      if (sessionsAhead.has(job.sessionId)) result.unchanged.push(job.key);
+      else result.drop.push({ key: job.key, reason: 'the session has already started' });
+      continue;
+    }
     const n = next.get(job.key);
     if (n && n.kind !== 'catch-up') {
       if (n.runAt === normalizeInstant(job.runAt)) result.unchanged.push(job.key);

@@ -181,6 +181,15 @@ describe('rescheduleForMove', () => {
     expect(r.reschedule.map((x) => x.key)).toEqual(['reminder:l1:s1:1440', 'reminder:l1:s1:60', 'follow-up:l1:s1:60']);
   });
 
+  it('when a late enrollee\'s catch-up is still unsent and the session moves later, then the catch-up stays and nothing is added', () => {
+    const pending = planSessionJobs({ program, session: makeSession(), learner, enrollment, now: '2026-03-01T10:00:00.000Z' }).jobs;
+    const moved = makeSession({ start: '2026-03-20T08:00:00.000Z', end: '2026-03-20T11:00:00.000Z' });
+    const r = rescheduleForMove(pending, planSessionJobs({ program, session: moved, learner, enrollment, now: '2026-03-01T10:05:00.000Z' }));
+    expect(r.unchanged).toEqual(['catch-up:l1:s1:-']);
+    expect(r.reschedule.map((x) => x.key)).toEqual(['reminder:l1:s1:1440', 'reminder:l1:s1:60', 'follow-up:l1:s1:60']);
+    expect(r.drop).toEqual([]);
+  });
+
   it('when the time does not change, then the job is reported unchanged', () => {
     const plan = planSessionJobs({ program, session: makeSession(), learner, enrollment, now: EARLY });
     const r = rescheduleForMove(plan.jobs, plan);
