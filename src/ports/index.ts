@@ -105,6 +105,12 @@ export interface RecordRow {
   /** Muster's key for the row; null for a row a person added by hand. */
   key: string | null;
   cells: Record<string, Cell>;
+  /**
+   * Set by readTab on a row without a key: an opaque handle the provider can find that row by again. When upsertRows
+   * gets a row with a key AND an anchor, it claims that person-added row (tags it with the key, writes the cells)
+   * instead of appending a new one.
+   */
+  anchor?: string;
 }
 
 export interface TabSpec {

@@ -1,0 +1,120 @@
+// Gathers a program's state for the launch checklist (store, budgets, provider readiness) and records sign-offs.
+import { budgetState } from '../domain/budget.js';
+import { computeChecklist } from '../domain/checklist.js';
+import { MusterError } from '../domain/errors.js';
+import type { JobKind } from '../domain/schedule.js';
+import type { ChecklistItem, Enrollment, Program, Session } from '../domain/types.js';
+import type { BusyInterval } from '../ports/index.js';
+import type { Actor, AppContext } from './context.js';
+import { nowIso } from './context.js';
+import { getProgramOrThrow } from './programs.js';
+
+const SCHEDULE_KINDS = new Set(['reminder', 'prerequisite', 'catch-up', 'follow-up', 'completion-due', 'overdue-escalation', 'recertify', 'digest']);
+
+export async function programChecklist(ctx: AppContext, program: Program, opts: { withProviders: boolean }): Promise<ChecklistItem[]> {
+  const t = program.tenantId;
+  const now = ctx.clock.now();
+  const providers = await ctx.providersFor(t);
+  const sessions = await ctx.store.listSessions(t, program.id);
+  const enrollments = await ctx.store.listEnrollments(t, { programId: program.id });
+  const learners = await ctx.store.learnersForProgram(t, program.id);
+  const otherSessions: Session[] = [];
+  const otherEnrollments: Enrollment[] = [];
+  for (const p of await ctx.store.listPrograms(t)) {
+    if (p.id === program.id || p.status === 'archived') continue;
+    otherSessions.push(...(await ctx.store.listSessions(t, p.id)));
+    otherEnrollments.push(...(await ctx.store.listEnrollments(t, { programId: p.id })));
+  }
+  const pending = program.status === 'launched' ? await ctx.store.listJobs(t, { programId: program.id, status: ['pending', 'done', 'running'] }) : [];
+  const scheduledJobKinds = program.status === 'launched' ? [...new Set(pending.map((j) => j.kind).filter((k) => SCHEDULE_KINDS.has(k)))] as JobKind[] : undefined;
+
+  const history = await ctx.store.mailboxHistory(providers.sender.email, new Date(now.getTime() - 24 * 3600_000).toISOString());
+  const budget = budgetState(history, now.toISOString(), providers.limits);
+
+  const providerItems: ChecklistItem[] = [];
+  let busy: Record<string, BusyInterval[]> | undefined;
+  if (opts.withProviders) {
+    try {
+      providerItems.push(...(await providers.calendar.readiness()));
+      const scheduled = sessions.filter((s) => s.status === 'scheduled');
+      const instructors = [...new Set(scheduled.flatMap((s) => s.instructors))];
+      if (instructors.length > 0 && scheduled.length > 0) {
+        const from = scheduled[0]!.start;
+        const to = scheduled[scheduled.length - 1]!.end;
+        const map = await providers.calendar.freeBusy(instructors, from, to);
+        // Busy time that is this program's own event is not a conflict.
+        busy = Object.fromEntries([...map].map(([email, intervals]) => [email, intervals.filter((i) => !scheduled.some((s) => s.start === i.start && s.end === i.end))]));
+      }
+    } catch (err) {
+      if (!(err instanceof MusterError)) throw err;
+      providerItems.push({ id: 'provider.reachable', area: 'provider', status: err.code === 'PROVIDER_AUTH_FAILED' ? 'blocking' : 'warning', reason: `Muster could not check the calendar: ${err.message}`, owner: program.owner, signedOff: null });
+    }
+  }
+  const tenant = await ctx.store.getTenant(t);
+  if (tenant && tenant.consent_state === 'failed') {
+    providerItems.push({ id: 'provider.credentials', area: 'provider', status: 'blocking', reason: `Muster's access to ${tenant.provider === 'google' ? 'Google Workspace' : 'Microsoft 365'} stopped working (consent revoked or credentials expired); jobs are paused until an admin fixes it`, owner: program.owner, signedOff: null });
+  }
+  if (!providers.directory && providers.calendar.provider === 'google') {
+    providerItems.push({ id: 'provider.directory', area: 'provider', status: 'warning', reason: 'No directory administrator is configured: managers come from the roster\'s Manager Email column and enrolling a whole group is off', owner: program.owner, signedOff: null });
+  }
+  const messages = await ctx.store.listMessages(t, { programId: program.id, status: ['unknown', 'failed'] });
+  const unknown = messages.filter((m) => m.status === 'unknown');
+  if (unknown.length > 0) {
+    providerItems.push({ id: 'sending.unknown', area: 'sending', status: 'warning', reason: `${unknown.length} message(s) may or may not have arrived (the mail server did not confirm); Muster did not resend them: ${unknown.slice(0, 5).map((m) => `${m.kind} to ${m.recipient}`).join(', ')}`, owner: program.owner, signedOff: null });
+  }
+  const failedMail = messages.filter((m) => m.status === 'failed');
+  if (failedMail.length > 0) {
+    providerItems.push({ id: 'sending.failed', area: 'sending', status: 'warning', reason: `${failedMail.length} message(s) could not be sent: ${failedMail.slice(0, 3).map((m) => `${m.kind} to ${m.recipient} (${m.error ?? 'rejected'})`).join('; ')}`, owner: program.owner, signedOff: null });
+  }
+  const failedJobs = program.status === 'launched' ? await ctx.store.listJobs(t, { programId: program.id, status: ['failed'] }) : [];
+  if (failedJobs.length > 0) {
+    providerItems.push({ id: 'schedule.failed', area: 'schedule', status: 'blocking', reason: `${failedJobs.length} scheduled task(s) failed: ${failedJobs.slice(0, 3).map((j) => `${j.kind} (${j.last_error ?? 'error'})`).join('; ')}`, owner: program.owner, signedOff: null });
+  }
+  const conflicts = await ctx.store.getBaseline(t, program.id, '#conflicts');
+  if (conflicts.size > 0) {
+    providerItems.push({ id: 'records.conflicts', area: 'provider', status: 'warning', reason: `${conflicts.size} cell(s) in the records were edited by hand where Muster also writes; they were kept, not overwritten: ${[...conflicts.values()].slice(0, 3).map((c) => `${c.tab} ${c.column} "${c.theirs}"`).join(', ')}`, owner: program.owner, signedOff: null });
+  }
+  const undeliverable = learners.filter((l) => l.undeliverable);
+  if (undeliverable.length > 0) {
+    providerItems.push({ id: 'roster.undeliverable', area: 'roster', status: 'warning', reason: `Mail to ${undeliverable.length} learner(s) bounced: ${undeliverable.slice(0, 5).map((l) => l.email).join(', ')}`, owner: program.owner, signedOff: null });
+  }
+  const rejects = await ctx.store.listRosterRejects(t, program.id);
+  if (rejects.length > 0) {
+    providerItems.push({ id: 'roster.rejected-rows', area: 'roster', status: 'warning', reason: `${rejects.length} roster row(s) were not imported and wait for correction: ${rejects.slice(0, 3).map((r) => `row ${r.rowNumber} (${r.reasons.map((x) => x.message).join(', ')})`).join('; ')}`, owner: program.owner, signedOff: null });
+  }
+  if (program.showScoresToManagers && providers.calendar.provider === 'google') {
+    providerItems.push({ id: 'records.scores-visible', area: 'provider', status: 'warning', reason: 'The shared Sheet shows assessment scores to everyone who can open it; filter views do not hide rows', owner: program.owner, signedOff: null });
+  }
+
+  const items = computeChecklist(
+    {
+      program,
+      sessions,
+      learners,
+      enrollments,
+      signoffs: await ctx.store.listSignoffs(t, program.id),
+      ...(scheduledJobKinds ? { scheduledJobKinds } : {}),
+      ...(busy ? { busy } : {}),
+      otherSessions,
+      otherEnrollments,
+      observedNames: { mailSubjects: (await ctx.store.listMessages(t, { programId: program.id })).slice(-50).map((m) => ({ key: m.key, subject: m.subject })) },
+      mailboxes: [{ mailbox: providers.sender.email, dailyUsedFraction: budget.dailyUsedFraction }],
+      providerItems,
+      improvementNotes: await ctx.store.listImprovementNotes(t, program.id),
+    },
+    now,
+  );
+  // Subjects that kept their canonical name are not worth a line each.
+  return items.filter((i) => !(i.id.startsWith('naming.mail.') && i.status === 'ok'));
+}
+
+export async function signOff(ctx: AppContext, actor: Actor, programId: string, itemId: string, note: string): Promise<ChecklistItem> {
+  const program = await getProgramOrThrow(ctx, actor.tenantId, programId);
+  const items = await programChecklist(ctx, program, { withProviders: false });
+  const item = items.find((i) => i.id === itemId);
+  if (!item) throw new MusterError('NOT_FOUND', `The checklist of ${program.code} has no item ${itemId}`);
+  const now = nowIso(ctx);
+  await ctx.store.putSignoff(actor.tenantId, program.id, itemId, actor.actor, note, now);
+  await ctx.store.audit({ ...actor, action: 'checklist.signoff', entity: 'program', entityId: program.id, detail: { itemId, note } }, now);
+  return { ...item, signedOff: { by: actor.actor, note, at: now } };
+}

@@ -1,0 +1,85 @@
+// Starts the Muster service: configuration, runtime, HTTP server, worker; seeds the demo on an empty install.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { loadConfig } from './config.js';
+import { createRuntime, type Runtime } from './bootstrap.js';
+import { createHttpApp } from './http/app.js';
+import { seedDemo, DEMO_CODE } from './app/demo.js';
+import { MusterError } from './domain/errors.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface StartedService {
+  runtime: Runtime;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the service on the configured port (0 picks a free one) and returns its URL. */
+export async function startService(env: Record<string, string | undefined>): Promise<StartedService> {
+  const config = loadConfig(env);
+  const runtime = await createRuntime(config);
+  const server = createServer();
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolveListen());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  if (!config.MUSTER_PUBLIC_URL) runtime.ctx.publicUrl = url;
+  const app = createHttpApp({
+    ctx: runtime.ctx,
+    authenticate: runtime.authenticate,
+    version: VERSION,
+    bodyLimit: config.MUSTER_BODY_LIMIT,
+    rateLimitPerMinute: config.MUSTER_RATE_LIMIT_PER_MINUTE,
+    addin: { appId: config.MS_ADDIN_ID, ...(config.MS_API_CLIENT_ID ? { entraClientId: config.MS_API_CLIENT_ID } : {}) },
+  });
+  server.on('request', app);
+
+  const programs = await runtime.store.listPrograms(config.MUSTER_TENANT);
+  const seed = config.MUSTER_SEED_DEMO === 'true' || (config.MUSTER_SEED_DEMO === 'auto' && config.MUSTER_PROVIDER === 'local' && programs.length === 0);
+  if (seed) {
+    await seedDemo(runtime.ctx, { tenantId: config.MUSTER_TENANT, actor: 'muster-demo', surface: 'system' });
+  }
+  runtime.startWorker();
+  return {
+    runtime,
+    url,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await runtime.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  try {
+    const s = await startService(process.env);
+    const c = s.runtime.config;
+    const lines = [
+      `Muster is running at ${s.url}`,
+      `  web console:      ${s.url}/  (sign in with the API token in ${c.dataDir}/api-token)`,
+      `  API description:  ${s.url}/openapi.json`,
+    ];
+    if (c.MUSTER_PROVIDER === 'local') {
+      lines.push(`  outbox (.eml):    ${c.SMTP_URL ? 'sending through SMTP_URL' : c.outboxDir}`);
+      lines.push(`  records workbook: ${c.recordsDir}/${DEMO_CODE}.xlsx (one workbook per program)`);
+    }
+    lines.push(`  data folder:      ${c.dataDir}`);
+    process.stdout.write(lines.join('\n') + '\n');
+    const stop = async () => {
+      await s.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  } catch (err) {
+    process.stderr.write((err instanceof MusterError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)) + '\n');
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) void main();

@@ -1,0 +1,669 @@
+// The ledger: canonical state, the job queue, the message and event ledgers, the audit log; every query names its tenant.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type {
+  Attendance,
+  Completion,
+  Enrollment,
+  EnrollmentStatus,
+  ImprovementNote,
+  Learner,
+  Program,
+  Question,
+  Rsvp,
+  Session,
+  Surface,
+} from '../domain/types.js';
+import { MusterError } from '../domain/errors.js';
+import { migrationProvider, tuneSqlite, type Dialect } from './migrations.js';
+import type { Database, JobsTable, MessagesTable, SessionEventsTable, TenantsTable } from './schema.js';
+
+export type JobRow = JobsTable;
+export type MessageRow = MessagesTable;
+export type SessionEventRow = SessionEventsTable;
+export type TenantRow = TenantsTable;
+
+export interface NewJob {
+  key: string;
+  kind: string;
+  programId: string | null;
+  sessionId: string | null;
+  learnerId: string | null;
+  runAt: string;
+  payload: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  tenantId: string;
+  actor: string;
+  surface: Surface;
+  action: string;
+  entity: string;
+  entityId: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface RosterReject {
+  id: string;
+  programId: string;
+  source: string;
+  rowNumber: number;
+  data: Record<string, string>;
+  reasons: Array<{ field: string; message: string }>;
+  createdAt: string;
+}
+
+const json = (v: unknown): string => JSON.stringify(v);
+const parse = <T>(s: string): T => JSON.parse(s) as T;
+
+export class Store {
+  private constructor(
+    readonly db: Kysely<Database> | Transaction<Database>,
+    readonly dialect: Dialect,
+    private readonly root: Kysely<Database>,
+  ) {}
+
+  /** Opens (and migrates) the store named by a sqlite: or postgres:// URL. */
+  static async open(databaseUrl: string): Promise<Store> {
+    let db: Kysely<Database>;
+    let dialect: Dialect;
+    if (databaseUrl.startsWith('sqlite:')) {
+      const file = databaseUrl.slice('sqlite:'.length);
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      dialect = 'sqlite';
+      db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+      await tuneSqlite(db);
+    } else {
+      dialect = 'postgres';
+      db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }) });
+    }
+    const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: 'muster_migrations', migrationLockTableName: 'muster_migrations_lock' });
+    const { error } = await migrator.migrateToLatest();
+    if (error) {
+      await db.destroy();
+      throw new MusterError('INTERNAL', 'The store could not be migrated to the current schema', { cause: error });
+    }
+    return new Store(db, dialect, db);
+  }
+
+  async close(): Promise<void> {
+    await this.root.destroy();
+  }
+
+  /** Runs fn in one transaction; everything it writes commits together or not at all. */
+  async tx<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this);
+    return this.root.transaction().execute((trx) => fn(new Store(trx, this.dialect, this.root)));
+  }
+
+  // ---- tenants -------------------------------------------------------------------------------
+
+  async ensureTenant(id: string, name: string, provider: string, now: string): Promise<TenantRow> {
+    await this.db
+      .insertInto('tenants')
+      .values({ id, name, provider, external_id: null, consent_state: provider === 'local' ? 'granted' : 'pending', created_at: now, offboarded_at: null })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    return (await this.getTenant(id))!;
+  }
+
+  async getTenant(id: string): Promise<TenantRow | undefined> {
+    return this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async tenantByExternalId(externalId: string): Promise<TenantRow | undefined> {
+    return this.db.selectFrom('tenants').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+  }
+
+  async updateTenant(id: string, patch: Partial<Omit<TenantRow, 'id'>>): Promise<void> {
+    await this.db.updateTable('tenants').set(patch).where('id', '=', id).execute();
+  }
+
+  async listTenants(): Promise<TenantRow[]> {
+    return this.db.selectFrom('tenants').selectAll().orderBy('id').execute();
+  }
+
+  // ---- programs ------------------------------------------------------------------------------
+
+  async insertProgram(p: Program): Promise<void> {
+    await this.db
+      .insertInto('programs')
+      .values({ tenant_id: p.tenantId, id: p.id, code: p.code, name: p.name, status: p.status, data: json(p), created_at: p.createdAt, updated_at: p.createdAt })
+      .execute();
+  }
+
+  async updateProgram(p: Program, now: string): Promise<void> {
+    await this.db
+      .updateTable('programs')
+      .set({ code: p.code, name: p.name, status: p.status, data: json(p), updated_at: now })
+      .where('tenant_id', '=', p.tenantId)
+      .where('id', '=', p.id)
+      .execute();
+  }
+
+  async getProgram(tenantId: string, id: string): Promise<Program | undefined> {
+    const row = await this.db.selectFrom('programs').select('data').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return row ? parse<Program>(row.data) : undefined;
+  }
+
+  /** Finds a program by id or by its short code. */
+  async findProgram(tenantId: string, idOrCode: string): Promise<Program | undefined> {
+    const row = await this.db
+      .selectFrom('programs')
+      .select('data')
+      .where('tenant_id', '=', tenantId)
+      .where((eb) => eb.or([eb('id', '=', idOrCode), eb('code', '=', idOrCode)]))
+      .executeTakeFirst();
+    return row ? parse<Program>(row.data) : undefined;
+  }
+
+  async listPrograms(tenantId: string): Promise<Program[]> {
+    const rows = await this.db.selectFrom('programs').select('data').where('tenant_id', '=', tenantId).orderBy('created_at').execute();
+    return rows.map((r) => parse<Program>(r.data));
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------
+
+  async insertSession(s: Session, now: string): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({ tenant_id: s.tenantId, id: s.id, program_id: s.programId, start_at: s.start, end_at: s.end, status: s.status, data: json(s), updated_at: now })
+      .execute();
+  }
+
+  async updateSession(s: Session, now: string): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ start_at: s.start, end_at: s.end, status: s.status, data: json(s), updated_at: now })
+      .where('tenant_id', '=', s.tenantId)
+      .where('id', '=', s.id)
+      .execute();
+  }
+
+  async getSession(tenantId: string, id: string): Promise<Session | undefined> {
+    const row = await this.db.selectFrom('sessions').select('data').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return row ? parse<Session>(row.data) : undefined;
+  }
+
+  async listSessions(tenantId: string, programId?: string): Promise<Session[]> {
+    let q = this.db.selectFrom('sessions').select('data').where('tenant_id', '=', tenantId);
+    if (programId) q = q.where('program_id', '=', programId);
+    const rows = await q.orderBy('start_at').orderBy('id').execute();
+    return rows.map((r) => parse<Session>(r.data));
+  }
+
+  // ---- learners ------------------------------------------------------------------------------
+
+  /** Inserts a learner or updates the one with the same email; returns the stored learner. */
+  async upsertLearner(l: Omit<Learner, 'id'> & { id?: string }, now: string): Promise<Learner> {
+    const email = l.email.toLowerCase();
+    const existing = await this.learnerByEmail(l.tenantId, email);
+    const learner: Learner = { ...l, email, id: existing?.id ?? l.id ?? randomUUID(), undeliverable: l.undeliverable ?? existing?.undeliverable ?? false };
+    if (existing) {
+      await this.db.updateTable('learners').set({ data: json(learner), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', existing.id).execute();
+    } else {
+      await this.db.insertInto('learners').values({ tenant_id: l.tenantId, id: learner.id, email, data: json(learner), updated_at: now }).execute();
+    }
+    return learner;
+  }
+
+  async updateLearner(l: Learner, now: string): Promise<void> {
+    await this.db.updateTable('learners').set({ email: l.email, data: json(l), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', l.id).execute();
+  }
+
+  async learnerByEmail(tenantId: string, email: string): Promise<Learner | undefined> {
+    const row = await this.db.selectFrom('learners').select('data').where('tenant_id', '=', tenantId).where('email', '=', email.toLowerCase()).executeTakeFirst();
+    return row ? parse<Learner>(row.data) : undefined;
+  }
+
+  async getLearner(tenantId: string, id: string): Promise<Learner | undefined> {
+    const row = await this.db.selectFrom('learners').select('data').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return row ? parse<Learner>(row.data) : undefined;
+  }
+
+  /** Learners with any enrollment in the program. */
+  async learnersForProgram(tenantId: string, programId: string): Promise<Learner[]> {
+    const rows = await this.db
+      .selectFrom('learners')
+      .select('learners.data')
+      .where('learners.tenant_id', '=', tenantId)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('enrollments')
+            .select(sql`1`.as('one'))
+            .whereRef('enrollments.learner_id', '=', 'learners.id')
+            .where('enrollments.tenant_id', '=', tenantId)
+            .where('enrollments.program_id', '=', programId),
+        ),
+      )
+      .orderBy('learners.email')
+      .execute();
+    return rows.map((r) => parse<Learner>(r.data));
+  }
+
+  async deleteLearner(tenantId: string, id: string): Promise<void> {
+    await this.db.deleteFrom('learners').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+
+  /** Removes every row that names the learner; audit entries are left (they hold ids, never emails or names). */
+  async eraseLearnerRows(tenantId: string, learnerId: string, email: string, name: string): Promise<void> {
+    await this.db.deleteFrom('enrollments').where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).execute();
+    await this.db.deleteFrom('completions').where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).execute();
+    await this.db.deleteFrom('jobs').where('tenant_id', '=', tenantId).where('learner_id', '=', learnerId).execute();
+    await this.db.deleteFrom('messages').where('tenant_id', '=', tenantId).where((eb) => eb.or([eb('learner_id', '=', learnerId), eb('recipient', '=', email)])).execute();
+    await this.db.deleteFrom('questions').where('tenant_id', '=', tenantId).where('learner_email', '=', email).execute();
+    // Free text (rejected rows, last synced copies) is searched here rather than with LIKE, whose wildcards match "_" in addresses.
+    const mentions = (text: string) => text.toLowerCase().includes(email.toLowerCase()) || (name.length > 2 && text.includes(name));
+    const rejects = await this.db.selectFrom('roster_rejects').select(['id', 'data']).where('tenant_id', '=', tenantId).execute();
+    for (const r of rejects.filter((x) => mentions(x.data))) await this.db.deleteFrom('roster_rejects').where('tenant_id', '=', tenantId).where('id', '=', r.id).execute();
+    const base = await this.db.selectFrom('records_baseline').select(['program_id', 'tab', 'row_key', 'cells']).where('tenant_id', '=', tenantId).execute();
+    for (const b of base.filter((x) => x.row_key === learnerId || mentions(x.cells))) {
+      await this.db.deleteFrom('records_baseline').where('tenant_id', '=', tenantId).where('program_id', '=', b.program_id).where('tab', '=', b.tab).where('row_key', '=', b.row_key).execute();
+    }
+    await this.db.deleteFrom('learners').where('tenant_id', '=', tenantId).where('id', '=', learnerId).execute();
+  }
+
+
+  // ---- enrollments ---------------------------------------------------------------------------
+
+  /** Inserts unless the learner is already in the session; returns the stored enrollment either way. */
+  async insertEnrollment(e: Enrollment): Promise<{ enrollment: Enrollment; created: boolean }> {
+    const res = await this.db
+      .insertInto('enrollments')
+      .values({
+        tenant_id: e.tenantId,
+        id: e.id,
+        program_id: e.programId,
+        session_id: e.sessionId,
+        learner_id: e.learnerId,
+        status: e.status,
+        wait_position: e.waitPosition,
+        rsvp: e.rsvp,
+        attendance: e.attendance,
+        enrolled_at: e.enrolledAt,
+        updated_at: e.enrolledAt,
+      })
+      .onConflict((oc) => oc.columns(['tenant_id', 'session_id', 'learner_id']).doNothing())
+      .executeTakeFirst();
+    const created = Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+    const stored = (await this.listEnrollments(e.tenantId, { sessionId: e.sessionId, learnerId: e.learnerId }))[0]!;
+    return { enrollment: stored, created };
+  }
+
+  async updateEnrollment(
+    tenantId: string,
+    id: string,
+    patch: { status?: EnrollmentStatus; waitPosition?: number | null; rsvp?: Rsvp; attendance?: Attendance | null },
+    now: string,
+  ): Promise<void> {
+    const set: Record<string, unknown> = { updated_at: now };
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.waitPosition !== undefined) set.wait_position = patch.waitPosition;
+    if (patch.rsvp !== undefined) set.rsvp = patch.rsvp;
+    if (patch.attendance !== undefined) set.attendance = patch.attendance;
+    await this.db.updateTable('enrollments').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+
+  async getEnrollment(tenantId: string, id: string): Promise<Enrollment | undefined> {
+    const row = await this.db.selectFrom('enrollments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return row ? toEnrollment(row) : undefined;
+  }
+
+  async listEnrollments(tenantId: string, f: { programId?: string; sessionId?: string; learnerId?: string; status?: EnrollmentStatus }): Promise<Enrollment[]> {
+    let q = this.db.selectFrom('enrollments').selectAll().where('tenant_id', '=', tenantId);
+    if (f.programId) q = q.where('program_id', '=', f.programId);
+    if (f.sessionId) q = q.where('session_id', '=', f.sessionId);
+    if (f.learnerId) q = q.where('learner_id', '=', f.learnerId);
+    if (f.status) q = q.where('status', '=', f.status);
+    const rows = await q.orderBy('enrolled_at').orderBy('id').execute();
+    return rows.map(toEnrollment);
+  }
+
+  // ---- completions ---------------------------------------------------------------------------
+
+  async upsertCompletion(c: Completion, now: string): Promise<void> {
+    await this.db
+      .insertInto('completions')
+      .values({ tenant_id: c.tenantId, program_id: c.programId, learner_id: c.learnerId, completed_at: c.completedAt, score: c.score, due_at: c.dueAt, updated_at: now })
+      .onConflict((oc) => oc.columns(['tenant_id', 'program_id', 'learner_id']).doUpdateSet({ completed_at: c.completedAt, score: c.score, due_at: c.dueAt, updated_at: now }))
+      .execute();
+  }
+
+  async listCompletions(tenantId: string, programId: string): Promise<Completion[]> {
+    const rows = await this.db.selectFrom('completions').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, programId: r.program_id, learnerId: r.learner_id, completedAt: r.completed_at, score: r.score === null ? null : Number(r.score), dueAt: r.due_at }));
+  }
+
+  // ---- roster rejects ------------------------------------------------------------------------
+
+  async insertRosterRejects(tenantId: string, rejects: RosterReject[]): Promise<void> {
+    for (const r of rejects) {
+      await this.db
+        .insertInto('roster_rejects')
+        .values({ tenant_id: tenantId, id: r.id, program_id: r.programId, source: r.source, row_number: r.rowNumber, data: json(r.data), reasons: json(r.reasons), created_at: r.createdAt, resolved_at: null })
+        .execute();
+    }
+  }
+
+  async listRosterRejects(tenantId: string, programId: string): Promise<RosterReject[]> {
+    const rows = await this.db
+      .selectFrom('roster_rejects')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .where('resolved_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('row_number')
+      .execute();
+    return rows.map((r) => ({ id: r.id, programId: r.program_id, source: r.source, rowNumber: Number(r.row_number), data: parse(r.data), reasons: parse(r.reasons), createdAt: r.created_at }));
+  }
+
+  async resolveRosterReject(tenantId: string, id: string, now: string): Promise<void> {
+    await this.db.updateTable('roster_rejects').set({ resolved_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+
+  // ---- session events (the calendar ledger) --------------------------------------------------
+
+  async getSessionEvent(tenantId: string, sessionId: string, generation: number): Promise<SessionEventRow | undefined> {
+    return this.db.selectFrom('session_events').selectAll().where('tenant_id', '=', tenantId).where('session_id', '=', sessionId).where('generation', '=', generation).executeTakeFirst();
+  }
+
+  async putSessionEvent(row: SessionEventRow): Promise<void> {
+    await this.db
+      .insertInto('session_events')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'session_id', 'generation']).doUpdateSet({ external_id: row.external_id, join_url: row.join_url, state: row.state, provider: row.provider, updated_at: row.updated_at }),
+      )
+      .execute();
+  }
+
+  async listSessionEvents(tenantId: string, sessionIds: string[]): Promise<SessionEventRow[]> {
+    if (sessionIds.length === 0) return [];
+    return this.db.selectFrom('session_events').selectAll().where('tenant_id', '=', tenantId).where('session_id', 'in', sessionIds).execute();
+  }
+
+  // ---- jobs ----------------------------------------------------------------------------------
+
+  /** Adds jobs whose key is new; a key already present (sent or pending) is left alone. Returns how many were added. */
+  async addJobs(tenantId: string, jobs: NewJob[], now: string): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < jobs.length; i += 200) {
+      const chunk = jobs.slice(i, i + 200);
+      if (chunk.length === 0) continue;
+      const res = await this.db
+        .insertInto('jobs')
+        .values(
+          chunk.map((j) => ({
+            tenant_id: tenantId,
+            id: randomUUID(),
+            key: j.key,
+            kind: j.kind,
+            program_id: j.programId,
+            session_id: j.sessionId,
+            learner_id: j.learnerId,
+            run_at: j.runAt,
+            payload: json(j.payload),
+            status: 'pending',
+            attempts: 0,
+            lease_owner: null,
+            lease_until: null,
+            last_error: null,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+        .executeTakeFirst();
+      added += Number(res.numInsertedOrUpdatedRows ?? 0);
+    }
+    return added;
+  }
+
+  /**
+   * Leases up to `limit` jobs due at `now` (pending, or running with an expired lease) to `owner`.
+   * PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never take the same job; SQLite has one writer.
+   */
+  async claimDueJobs(now: string, owner: string, leaseUntil: string, limit: number, tenantId?: string): Promise<JobRow[]> {
+    return this.tx(async (s) => {
+      if (s.dialect === 'postgres') {
+        const tenantFilter = tenantId ? sql`AND tenant_id = ${tenantId}` : sql``;
+        const res = await sql<JobRow>`
+          UPDATE jobs SET status = 'running', lease_owner = ${owner}, lease_until = ${leaseUntil}, attempts = attempts + 1, updated_at = ${now}
+          WHERE (tenant_id, id) IN (
+            SELECT tenant_id, id FROM jobs
+            WHERE ((status = 'pending' AND run_at <= ${now}) OR (status = 'running' AND lease_until < ${now})) ${tenantFilter}
+            ORDER BY run_at, id LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED)
+          RETURNING *`.execute(s.db);
+        return res.rows;
+      }
+      let q = s.db
+        .selectFrom('jobs')
+        .select(['tenant_id', 'id'])
+        .where((eb) => eb.or([eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]));
+      if (tenantId) q = q.where('tenant_id', '=', tenantId);
+      const due = await q.orderBy('run_at').orderBy('id').limit(limit).execute();
+      const claimed: JobRow[] = [];
+      for (const d of due) {
+        await s.db
+          .updateTable('jobs')
+          .set((eb) => ({ status: 'running', lease_owner: owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
+          .where('tenant_id', '=', d.tenant_id)
+          .where('id', '=', d.id)
+          .execute();
+        const row = await s.db.selectFrom('jobs').selectAll().where('tenant_id', '=', d.tenant_id).where('id', '=', d.id).executeTakeFirstOrThrow();
+        claimed.push(row);
+      }
+      return claimed;
+    });
+  }
+
+  /** Extends the lease of jobs a live worker still holds. */
+  async heartbeat(owner: string, leaseUntil: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ lease_until: leaseUntil }).where('lease_owner', '=', owner).where('status', '=', 'running').execute();
+  }
+
+  /** Finishes a job this worker holds; a job whose lease moved to another worker is left to it. */
+  async finishJob(tenantId: string, id: string, owner: string, status: 'done' | 'skipped' | 'failed' | 'pending', now: string, opts: { error?: string; runAt?: string } = {}): Promise<void> {
+    const set: Record<string, unknown> = { status, updated_at: now, lease_owner: null, lease_until: null, last_error: opts.error ?? null };
+    if (opts.runAt) set.run_at = opts.runAt;
+    await this.db.updateTable('jobs').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+
+  /** Marks a pending job skipped with its reason (no lease involved: nobody runs it). */
+  async skipPendingJob(tenantId: string, id: string, reason: string, now: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ status: 'skipped', last_error: reason, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').execute();
+  }
+
+  async listJobs(tenantId: string, f: { programId?: string; sessionId?: string; learnerId?: string; status?: string[]; kind?: string } = {}): Promise<JobRow[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId);
+    if (f.programId) q = q.where('program_id', '=', f.programId);
+    if (f.sessionId) q = q.where('session_id', '=', f.sessionId);
+    if (f.learnerId) q = q.where('learner_id', '=', f.learnerId);
+    if (f.status) q = q.where('status', 'in', f.status);
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    return q.orderBy('run_at').orderBy('key').execute();
+  }
+
+  async rescheduleJob(tenantId: string, id: string, runAt: string, now: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ run_at: runAt, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').execute();
+  }
+
+  /** Cancels pending jobs matching the filter (a sent job is history and stays). */
+  async cancelPendingJobs(tenantId: string, f: { sessionId?: string; learnerId?: string; programId?: string; kinds?: string[] }, reason: string, now: string): Promise<number> {
+    let q = this.db.updateTable('jobs').set({ status: 'skipped', last_error: reason, updated_at: now }).where('tenant_id', '=', tenantId).where('status', '=', 'pending');
+    if (f.sessionId) q = q.where('session_id', '=', f.sessionId);
+    if (f.learnerId) q = q.where('learner_id', '=', f.learnerId);
+    if (f.programId) q = q.where('program_id', '=', f.programId);
+    if (f.kinds) q = q.where('kind', 'in', f.kinds);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows ?? 0);
+  }
+
+  async countJobs(tenantId: string | null, status: string): Promise<number> {
+    let q = this.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status);
+    if (tenantId) q = q.where('tenant_id', '=', tenantId);
+    const row = await q.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // ---- messages (the mail ledger) ------------------------------------------------------------
+
+  /** Records a message before it is sent; returns the ledger row (the existing one when the key is known). */
+  async reserveMessage(row: Omit<MessageRow, 'status' | 'attempts' | 'error' | 'sent_at' | 'provider_id'>): Promise<MessageRow> {
+    await this.db
+      .insertInto('messages')
+      .values({ ...row, status: 'pending', attempts: 0, error: null, sent_at: null, provider_id: null })
+      .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+      .execute();
+    return (await this.getMessage(row.tenant_id, row.key))!;
+  }
+
+  async getMessage(tenantId: string, key: string): Promise<MessageRow | undefined> {
+    return this.db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirst();
+  }
+
+  async updateMessage(tenantId: string, key: string, patch: Partial<Pick<MessageRow, 'status' | 'attempts' | 'error' | 'sent_at' | 'provider_id'>>): Promise<void> {
+    await this.db.updateTable('messages').set(patch).where('tenant_id', '=', tenantId).where('key', '=', key).execute();
+  }
+
+  async listMessages(tenantId: string, f: { programId?: string; learnerId?: string; status?: string[]; sessionId?: string } = {}): Promise<MessageRow[]> {
+    let q = this.db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId);
+    if (f.programId) q = q.where('program_id', '=', f.programId);
+    if (f.learnerId) q = q.where('learner_id', '=', f.learnerId);
+    if (f.sessionId) q = q.where('session_id', '=', f.sessionId);
+    if (f.status) q = q.where('status', 'in', f.status);
+    return q.orderBy('created_at').orderBy('key').execute();
+  }
+
+  /** Sends from one mailbox since an instant: the history a rolling send budget is computed from. */
+  async mailboxHistory(mailbox: string, since: string): Promise<Array<{ at: string; recipients: number }>> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['sent_at'])
+      .where('mailbox', '=', mailbox)
+      .where('sent_at', '>=', since)
+      .where('status', 'in', ['sent', 'unknown'])
+      .orderBy('sent_at')
+      .execute();
+    return rows.map((r) => ({ at: r.sent_at!, recipients: 1 }));
+  }
+
+  async deleteMessagesBefore(before: string): Promise<number> {
+    const res = await this.db.deleteFrom('messages').where('created_at', '<', before).executeTakeFirst();
+    return Number(res.numDeletedRows ?? 0);
+  }
+
+  // ---- questions and improvement notes -------------------------------------------------------
+
+  async insertQuestion(q: Question): Promise<void> {
+    await this.db.insertInto('questions').values({ tenant_id: q.tenantId, id: q.id, program_id: q.programId, learner_email: q.learnerEmail, text: q.text, created_at: q.createdAt }).execute();
+  }
+
+  async listQuestions(tenantId: string, programId: string): Promise<Question[]> {
+    const rows = await this.db.selectFrom('questions').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, programId: r.program_id, learnerEmail: r.learner_email, text: r.text, createdAt: r.created_at }));
+  }
+
+  async upsertImprovementNote(n: ImprovementNote): Promise<void> {
+    await this.db
+      .insertInto('improvement_notes')
+      .values({ tenant_id: n.tenantId, id: n.id, program_id: n.programId, group_key: n.groupKey, text: n.text, owner: n.owner, status: n.status, learners: n.learners, created_at: n.createdAt })
+      .onConflict((oc) => oc.columns(['tenant_id', 'program_id', 'group_key']).doUpdateSet({ text: n.text, learners: n.learners }))
+      .execute();
+  }
+
+  async listImprovementNotes(tenantId: string, programId: string): Promise<ImprovementNote[]> {
+    const rows = await this.db.selectFrom('improvement_notes').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, programId: r.program_id, groupKey: r.group_key, text: r.text, owner: r.owner, status: r.status as 'open' | 'closed', learners: Number(r.learners), createdAt: r.created_at }));
+  }
+
+  // ---- sign-offs and templates ---------------------------------------------------------------
+
+  async putSignoff(tenantId: string, programId: string, itemId: string, by: string, note: string, at: string): Promise<void> {
+    await this.db
+      .insertInto('signoffs')
+      .values({ tenant_id: tenantId, program_id: programId, item_id: itemId, signed_by: by, note, signed_at: at })
+      .onConflict((oc) => oc.columns(['tenant_id', 'program_id', 'item_id']).doUpdateSet({ signed_by: by, note, signed_at: at }))
+      .execute();
+  }
+
+  async listSignoffs(tenantId: string, programId: string): Promise<Record<string, { by: string; note: string; at: string }>> {
+    const rows = await this.db.selectFrom('signoffs').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).execute();
+    return Object.fromEntries(rows.map((r) => [r.item_id, { by: r.signed_by, note: r.note, at: r.signed_at }]));
+  }
+
+  async putTemplate(tenantId: string, programId: string, kind: string, language: string, subject: string, body: string, now: string): Promise<void> {
+    await this.db
+      .insertInto('templates')
+      .values({ tenant_id: tenantId, program_id: programId, kind, language, subject, body, updated_at: now })
+      .onConflict((oc) => oc.columns(['tenant_id', 'program_id', 'kind', 'language']).doUpdateSet({ subject, body, updated_at: now }))
+      .execute();
+  }
+
+  async listTemplates(tenantId: string, programId: string): Promise<Array<{ kind: string; language: string; subject: string; body: string }>> {
+    return this.db.selectFrom('templates').select(['kind', 'language', 'subject', 'body']).where('tenant_id', '=', tenantId).where('program_id', '=', programId).execute();
+  }
+
+  // ---- records baseline (last synced copy, for three-way merges) -----------------------------
+
+  async getBaseline(tenantId: string, programId: string, tab: string): Promise<Map<string, Record<string, unknown>>> {
+    const rows = await this.db.selectFrom('records_baseline').select(['row_key', 'cells']).where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('tab', '=', tab).execute();
+    return new Map(rows.map((r) => [r.row_key, parse<Record<string, unknown>>(r.cells)]));
+  }
+
+  async replaceBaseline(tenantId: string, programId: string, tab: string, rows: Map<string, Record<string, unknown>>): Promise<void> {
+    await this.tx(async (s) => {
+      await s.db.deleteFrom('records_baseline').where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('tab', '=', tab).execute();
+      const values = [...rows].map(([k, cells]) => ({ tenant_id: tenantId, program_id: programId, tab, row_key: k, cells: json(cells) }));
+      for (let i = 0; i < values.length; i += 200) await s.db.insertInto('records_baseline').values(values.slice(i, i + 200)).execute();
+    });
+  }
+
+  // ---- audit log -----------------------------------------------------------------------------
+
+  async audit(e: AuditEntry, at: string): Promise<void> {
+    await this.db
+      .insertInto('audit_log')
+      .values({ tenant_id: e.tenantId, at, actor: e.actor, surface: e.surface, action: e.action, entity: e.entity, entity_id: e.entityId, detail: json(e.detail ?? {}) })
+      .execute();
+  }
+
+  async listAudit(tenantId: string, limit = 200): Promise<Array<{ at: string; actor: string; surface: string; action: string; entity: string; entityId: string; detail: Record<string, unknown> }>> {
+    const rows = await this.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ at: r.at, actor: r.actor, surface: r.surface, action: r.action, entity: r.entity, entityId: r.entity_id, detail: parse(r.detail) }));
+  }
+
+  // ---- feed tokens ---------------------------------------------------------------------------
+
+  async putFeedToken(tenantId: string, programId: string, tokenHash: string, now: string): Promise<void> {
+    await this.db.updateTable('feed_tokens').set({ revoked_at: now }).where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('revoked_at', 'is', null).execute();
+    await this.db.insertInto('feed_tokens').values({ tenant_id: tenantId, program_id: programId, token_hash: tokenHash, created_at: now, revoked_at: null }).execute();
+  }
+
+  async feedByTokenHash(tokenHash: string): Promise<{ tenantId: string; programId: string } | undefined> {
+    const row = await this.db.selectFrom('feed_tokens').select(['tenant_id', 'program_id']).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
+    return row ? { tenantId: row.tenant_id, programId: row.program_id } : undefined;
+  }
+}
+
+function toEnrollment(r: Database['enrollments']): Enrollment {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    programId: r.program_id,
+    sessionId: r.session_id,
+    learnerId: r.learner_id,
+    status: r.status as EnrollmentStatus,
+    waitPosition: r.wait_position === null ? null : Number(r.wait_position),
+    rsvp: r.rsvp as Rsvp,
+    attendance: (r.attendance as Attendance | null) ?? null,
+    enrolledAt: r.enrolled_at,
+  };
+}
