@@ -119,7 +119,8 @@ export function applyQuietHours(
   if (!period) return { ok: true, runAt: toUtcIso(sendAt), moved: false };
   const moved = period.start.minus({ minutes: 1 }).toUTC();
   const moveMinutes = sendAt.diff(moved, 'minutes').minutes;
-  if (moveMinutes > offsetMinutes) {
+  // A quiet period that begins inside a daylight-saving gap has no clean minute before it; skip rather than send in quiet hours.
+  if (moveMinutes > offsetMinutes || quietPeriodAround(moved.setZone(zone), w)) {
     return {
       ok: false,
       reason: `falls in quiet hours (${quiet!.start}-${quiet!.end} ${zone}); sending it at ${moved.setZone(zone).toFormat('HH:mm')} instead would more than double its lead`,

@@ -264,3 +264,35 @@ describe('follow-up and digest', () => {
     expect(job).toMatchObject({ key: 'digest:2026-03-09:boss@example.com@p1:-', runAt: '2026-03-09T07:00:00.000Z', managerEmail: 'boss@example.com' });
   });
 });
+
+describe('quiet hours, for any send time', () => {
+  it('when quiet hours apply, then a kept reminder is never later than planned, never at the session start, never in quiet hours, and its move is at most its offset', async () => {
+    const fc = (await import('fast-check')).default;
+    const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'];
+    const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2027, 0, 1) }),
+        fc.constantFrom(30, 60, 120, 1440, 10080),
+        fc.constantFrom(...zones),
+        hhmm,
+        hhmm,
+        (startMs, offset, zone, qs, qe) => {
+          const start = new Date(Math.floor(startMs / 60_000) * 60_000).toISOString();
+          const sendAt = reminderInstant(start, 'Europe/Berlin', offset);
+          const r = applyQuietHours(sendAt, zone, { start: qs, end: qe }, start, offset);
+          if (!r.ok) return;
+          expect(r.runAt <= sendAt).toBe(true);
+          expect(r.runAt < start).toBe(true);
+          expect(Date.parse(sendAt) - Date.parse(r.runAt)).toBeLessThanOrEqual(offset * 60_000);
+          if (qs !== qe) {
+            const t = localDateTime(r.runAt, zone).time;
+            const inQuiet = qs < qe ? t >= qs && t < qe : t >= qs || t < qe;
+            expect(inQuiet).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 400, seed: 20260303 },
+    );
+  });
+});
