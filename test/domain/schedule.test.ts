@@ -292,7 +292,7 @@ describe('quiet hours, for any send time', () => {
           }
         },
       ),
-      { numRuns: 400, seed: 20260303 },
+      { numRuns: 120, seed: 20260303 },
     );
   });
 });
