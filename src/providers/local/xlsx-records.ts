@@ -26,6 +26,18 @@ interface Cached {
 const queues = new Map<string, Promise<void>>();
 /** The workbook as last written by this process, reused while the file on disk is unchanged (same mtime, size and inode). */
 const cache = new Map<string, Cached>();
+/** Workbooks kept in memory at once (most recently used); a large workbook costs hundreds of megabytes. */
+const CACHE_LIMIT = 3;
+
+function remember(file: string, stamp: string, workbook: ExcelJS.Workbook): void {
+  cache.delete(file);
+  cache.set(file, { stamp, workbook });
+  while (cache.size > CACHE_LIMIT) {
+    const oldest = cache.keys().next().value;
+    if (oldest === undefined) break;
+    cache.delete(oldest);
+  }
+}
 
 function serialized<T>(file: string, work: () => Promise<T>): Promise<T> {
   const previous = queues.get(file) ?? Promise.resolve();
@@ -366,13 +378,13 @@ export function createXlsxRecords(filePath: string): RecordsPort {
     const { dirty, skip } = change(workbook);
     if (!dirty) {
       const s = await statOrNull(file);
-      if (s) cache.set(file, { stamp: stampOf(s), workbook });
+      if (s) remember(file, stampOf(s), workbook);
       return;
     }
     await writeWorkbook(workbook, file, skip ?? new Map());
     if (!skip || skip.size === 0) {
       const s = await statOrNull(file);
-      if (s) cache.set(file, { stamp: stampOf(s), workbook });
+      if (s) remember(file, stampOf(s), workbook);
     }
   }
 
@@ -393,7 +405,7 @@ export function createXlsxRecords(filePath: string): RecordsPort {
       return serialized(file, async () => {
         const workbook = await loadWorkbook(file);
         const s = await statOrNull(file);
-        if (s) cache.set(file, { stamp: stampOf(s), workbook });
+        if (s) remember(file, stampOf(s), workbook);
         const ws = workbook.getWorksheet(spec.name);
         if (!ws) return [];
         const headers = headerMap(ws);
