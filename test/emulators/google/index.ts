@@ -1,7 +1,7 @@
 // The Google Workspace emulator's HTTP server: OAuth JWT-bearer tokens, strict discovery checks, quotas, faults and counters around the per-API handlers; it never reaches the network.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createHash, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { ApiError, EmulatorClock, seededRandom, type CallContext, type Handler } from './common.js';
 import { checkQuery, checkRequestBody, checkResponseBody, matchRoute, methodScopes, type ApiName, type RouteMatch } from './discovery.js';
 import { CalendarState, calendarHandlers, type InvitationRecord } from './calendar.js';
@@ -106,7 +106,8 @@ export interface GoogleEmulator {
   rootUrl: string;
   tokenUrl: string;
   clock: EmulatorClock;
-  createServiceAccountKey(opts?: { clientEmail?: string; delegatedScopes?: string[] }): ServiceAccountKeyFile;
+  /** Registers a service account; keys share one RSA pair per process (fast) unless `freshKeyPair`. */
+  createServiceAccountKey(opts?: { clientEmail?: string; delegatedScopes?: string[]; freshKeyPair?: boolean }): ServiceAccountKeyFile;
   state: {
     calendar: CalendarState;
     gmail: GmailState;
@@ -144,6 +145,8 @@ export interface GoogleEmulator {
   calls(): Array<{ methodId: string; user: string; status: number }>;
   close(): Promise<void>;
 }
+
+let sharedKeyPair: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = body === undefined ? '' : JSON.stringify(body);
@@ -436,7 +439,7 @@ export async function startGoogleEmulator(opts: GoogleEmulatorOptions = {}): Pro
     tokenUrl,
     clock,
     createServiceAccountKey(o = {}) {
-      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const { privateKey, publicKey } = o.freshKeyPair ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : (sharedKeyPair ??= generateKeyPairSync('rsa', { modulusLength: 2048 }));
       const clientEmail = (o.clientEmail ?? `muster-${keys.size + 1}@muster-test.iam.gserviceaccount.com`).toLowerCase();
       const clientId = BigInt('0x' + createHash('sha1').update(clientEmail).digest('hex').slice(0, 16)).toString().slice(0, 21);
       keys.set(clientEmail, { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), clientId, delegatedScopes: o.delegatedScopes ? new Set(o.delegatedScopes) : undefined });

@@ -214,7 +214,8 @@ export class Identity {
         if (header['x5t'] !== sha1 && header['x5t#S256'] !== sha256) continue;
         const key = await importX509(pem, String(header.alg ?? 'RS256'));
         try {
-          await jwtVerify(assertion, key, { audience: tokenEndpoint, issuer: app.clientId, subject: app.clientId });
+          // Entra tolerates five minutes of clock skew (msal rounds nbf up to the next second).
+          await jwtVerify(assertion, key, { audience: tokenEndpoint, issuer: app.clientId, subject: app.clientId, clockTolerance: 300 });
         } catch (err) {
           throw aadError(401, 'invalid_client', 700027, `Client assertion failed signature validation: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -249,7 +250,7 @@ export class Identity {
       const assertion = form.get('assertion') ?? '';
       let user: Record<string, unknown>;
       try {
-        const { payload } = await jwtVerify(assertion, this.publicKey, { audience: [clientId, `api://${clientId}`] });
+        const { payload } = await jwtVerify(assertion, this.publicKey, { audience: [clientId, `api://${clientId}`], clockTolerance: 300 });
         user = payload as Record<string, unknown>;
       } catch (err) {
         throw aadError(400, 'invalid_grant', 50013, `Assertion failed signature validation or audience check: ${err instanceof Error ? err.message : String(err)}`);

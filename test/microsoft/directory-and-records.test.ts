@@ -1,0 +1,106 @@
+// GraphDirectory, the non-delivery report reader and GraphRecords (Excel) against the Graph emulator.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TABS } from '../../src/domain/records.js';
+import type { TabSpec } from '../../src/ports/index.js';
+import { ORGANIZER, type Rig, startRig } from './helpers.js';
+
+let rig: Rig;
+
+beforeAll(async () => {
+  rig = await startRig({ pageSize: 2 }, { workbook: { driveId: 'b!drive', itemId: '01RECORDS' } });
+  const s = rig.em.state;
+  for (const m of ['boss@contoso.com', 'ann@contoso.com', 'ben@contoso.com', 'cat@contoso.com', 'dan@contoso.com', 'eve@contoso.com']) s.addUser({ mail: m });
+  s.addOrgContact({ mail: 'external.boss@partner.example' });
+  s.setManager('ann@contoso.com', 'boss@contoso.com');
+  s.setManager('ben@contoso.com', 'external.boss@partner.example');
+  s.addGroup({ mail: 'nested@contoso.com', members: ['dan@contoso.com', 'eve@contoso.com', 'ann@contoso.com'] });
+  s.addGroup({ mail: 'cohort@contoso.com', members: ['ann@contoso.com', 'ben@contoso.com', 'cat@contoso.com', 'nested@contoso.com'] });
+  s.addWorkbook('b!drive', '01RECORDS', ['Sheet1']);
+});
+
+afterEach(() => {
+  rig.em.faults.clear();
+});
+
+afterAll(async () => {
+  expect(rig.em.violations()).toEqual([]);
+  await rig.em.close();
+});
+
+describe('directory', () => {
+  it('when a learner has a user manager, an org-contact manager, none, or is unknown, then the answers differ accordingly', async () => {
+    const d = rig.providers.directory;
+    expect(await d.managerOf('ann@contoso.com')).toBe('boss@contoso.com');
+    expect(await d.managerOf('ben@contoso.com')).toBe('external.boss@partner.example');
+    expect(await d.managerOf('cat@contoso.com')).toBeNull();
+    expect(await d.managerOf('ghost@contoso.com')).toBeUndefined();
+  });
+
+  it('when a group nests another, then groupMembers pages through transitive members and lists each user once', async () => {
+    const members = await rig.providers.directory.groupMembers('cohort@contoso.com');
+    expect(members.map((m) => m.email).sort()).toEqual(['ann@contoso.com', 'ben@contoso.com', 'cat@contoso.com', 'dan@contoso.com', 'eve@contoso.com']);
+  });
+
+  it('when non-delivery reports sit in the organizer inbox, then their addresses are read back', async () => {
+    rig.em.state.addNonDeliveryReport(ORGANIZER, { recipient: 'Gone.Learner@contoso.com', originalSubject: 'Reminder: Safety 101' });
+    rig.em.state.addNonDeliveryReport(ORGANIZER, { recipient: 'typo@contso.com', originalSubject: 'Welcome' });
+    expect((await rig.providers.readUndeliverable()).sort()).toEqual(['gone.learner@contoso.com', 'typo@contso.com']);
+  });
+});
+
+describe('records (Excel)', () => {
+  const roster: TabSpec = TABS.roster;
+  const sessions: TabSpec = TABS.sessions;
+
+  it('when tabs are ensured, then missing worksheets get their headers and existing data is left alone', async () => {
+    const records = rig.providers.records;
+    if (!records) throw new Error('records not configured');
+    await records.ensureTabs([roster, sessions]);
+    await records.ensureTabs([roster, sessions]);
+    expect(rig.em.state.sheetNames('b!drive', '01RECORDS')).toEqual(['Sheet1', 'Roster', 'Sessions']);
+    expect(rig.em.state.cells('b!drive', '01RECORDS', 'Roster', 'A1:C1')).toEqual([['Key', 'Email', 'Name']]);
+  });
+
+  it('when a learner named like a formula is written, then the cell keeps the text and is formatted as text', async () => {
+    const records = rig.providers.records;
+    if (!records) throw new Error('records not configured');
+    const evil = '=HYPERLINK("https://evil.example/x","Click me")';
+    await records.upsertRows(roster, [
+      { key: 'L1', cells: { Email: 'ann@contoso.com', Name: evil, Status: 'enrolled' } },
+      { key: 'L2', cells: { Email: 'ben@contoso.com', Name: 'Ben', Status: 'enrolled' } },
+    ]);
+    const cell = rig.em.state.cell('b!drive', '01RECORDS', 'Roster', 'C2');
+    expect(cell).toEqual({ value: evil, formula: null, numberFormat: '@' });
+    const rows = await records.readTab(roster);
+    expect(rows.find((r) => r.key === 'L1')?.cells['Name']).toBe(evil);
+  });
+
+  it('when rows are upserted again, then known keys update in place and only new keys are appended', async () => {
+    const records = rig.providers.records;
+    if (!records) throw new Error('records not configured');
+    await records.upsertRows(roster, [
+      { key: 'L2', cells: { Email: 'ben@contoso.com', Name: 'Ben Baker', Status: 'waitlisted' } },
+      { key: 'L3', cells: { Email: 'cat@contoso.com', Name: 'Cat', Status: 'enrolled' } },
+    ]);
+    const rows = await records.readTab(roster);
+    expect(rows.map((r) => r.key)).toEqual(['L1', 'L2', 'L3']);
+    expect(rows.find((r) => r.key === 'L2')?.cells).toMatchObject({ Name: 'Ben Baker', Status: 'waitlisted' });
+  });
+
+  it('when a date column is written, then it is a real date that reads back as the same ISO value', async () => {
+    const records = rig.providers.records;
+    if (!records) throw new Error('records not configured');
+    await records.upsertRows(sessions, [{ key: 'S1', cells: { Program: 'Safety 101', Start: { date: '2030-03-04T08:00:00.000Z' }, Capacity: 20 } }]);
+    expect(typeof rig.em.state.cell('b!drive', '01RECORDS', 'Sessions', 'D2').value).toBe('number');
+    const [row] = await records.readTab(sessions);
+    expect(row?.cells['Start']).toEqual({ date: '2030-03-04T08:00:00.000Z' });
+    expect(row?.cells['Capacity']).toBe(20);
+  });
+
+  it('when rows are deleted by key, then the rows below move up', async () => {
+    const records = rig.providers.records;
+    if (!records) throw new Error('records not configured');
+    await records.deleteRows(roster, ['L2']);
+    expect((await records.readTab(roster)).map((r) => r.key)).toEqual(['L1', 'L3']);
+  });
+});
