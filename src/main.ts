@@ -7,7 +7,20 @@ import { createHttpApp } from './http/app.js';
 import { seedDemo, DEMO_CODE } from './app/demo.js';
 import { MusterError } from './domain/errors.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+function packageVersion(): string {
+  // From src/ (tests) the package file is one folder up, from dist/src/ two.
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'muster' && pkg.version) return pkg.version;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return '0.0.0';
+}
+
+export const VERSION: string = packageVersion();
 
 export interface StartedService {
   runtime: Runtime;
