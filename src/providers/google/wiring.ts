@@ -1,39 +1,43 @@
-// Turns Muster's configuration into the Google Workspace provider set the use cases see; read only by the composition root.
+// Turns Muster's validated configuration into the Google provider set the composition root asks for; it reads the key file once and holds no other state.
 import { readFileSync } from 'node:fs';
-import type { ProviderSet, SendLimits } from '../../app/context.js';
 import type { Config } from '../../config.js';
+import type { ProviderSet, SendLimits } from '../../app/context.js';
 import { MusterError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/index.js';
 import { createGoogleProviders } from './index.js';
 
-export function buildGoogleProviderSet(config: Config, logger: Logger, limits: SendLimits): ProviderSet {
-  let key: unknown;
+function readKeyFile(path: string): unknown {
   try {
-    key = JSON.parse(readFileSync(config.GOOGLE_SERVICE_ACCOUNT_KEY_FILE!, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (err) {
-    throw new MusterError('CONFIG_INVALID', `GOOGLE_SERVICE_ACCOUNT_KEY_FILE could not be read as a service account key (${(err as Error).message})`, {
-      details: [{ field: 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE', message: 'not a readable JSON key file' }],
+    throw new MusterError('CONFIG_INVALID', 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE could not be read as a JSON key file.', {
+      cause: err,
+      details: [{ field: 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE', message: 'unreadable or not JSON' }],
     });
   }
-  const g = createGoogleProviders(
+}
+
+export async function buildGoogleProviderSet(config: Config, logger: Logger, limits: SendLimits): Promise<ProviderSet> {
+  const providers = createGoogleProviders(
     {
-      serviceAccountKey: key,
-      impersonate: config.GOOGLE_IMPERSONATE!,
-      ...(config.GOOGLE_DIRECTORY_SUBJECT ? { directorySubject: config.GOOGLE_DIRECTORY_SUBJECT } : {}),
-      spreadsheetId: config.GOOGLE_SPREADSHEET_ID!,
-      ...(config.GOOGLE_API_ROOT_URL ? { rootUrl: config.GOOGLE_API_ROOT_URL } : {}),
+      serviceAccountKey: readKeyFile(config.GOOGLE_SERVICE_ACCOUNT_KEY_FILE ?? ''),
+      impersonate: config.GOOGLE_IMPERSONATE ?? '',
+      directorySubject: config.GOOGLE_DIRECTORY_SUBJECT || undefined,
+      spreadsheetId: config.GOOGLE_SPREADSHEET_ID ?? '',
+      rootUrl: config.GOOGLE_API_ROOT_URL,
       tokenUrl: config.GOOGLE_TOKEN_URL,
     },
     { logger },
   );
   return {
-    calendar: g.calendar,
-    mailer: g.mailer,
-    directory: config.GOOGLE_DIRECTORY_SUBJECT ? g.directory : null,
-    // One shared Sheet holds the records (one Sheet per program: set GOOGLE_SPREADSHEET_ID per deployment).
-    recordsFor: () => g.records,
-    sender: { email: config.GOOGLE_IMPERSONATE!, name: 'Training coordination' },
+    calendar: providers.calendar,
+    mailer: providers.mailer,
+    directory: config.GOOGLE_DIRECTORY_SUBJECT ? providers.directory : null,
+    // One configured spreadsheet holds the records; every program's rows share its tabs.
+    recordsFor: () => providers.records,
+    sender: { email: config.GOOGLE_IMPERSONATE ?? '', name: 'Training coordination' },
     limits,
     renderInvitation: null,
+    undeliverable: () => providers.mailer.readBounces(),
   };
 }
