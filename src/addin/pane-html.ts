@@ -39,7 +39,7 @@ export function renderPaneHtml(opts: { entraClientId?: string | undefined; inOff
   </section>
 
   <section id="pick" class="card" aria-labelledby="pick-h" hidden>
-    <h2 id="pick-h">Session</h2>
+    <h2 id="pick-h">Choose what to work on</h2>
     <label for="program">Program</label>
     <select id="program" name="program"><option value="">Choose a program</option></select>
     <label for="session">Session</label>
@@ -50,6 +50,15 @@ export function renderPaneHtml(opts: { entraClientId?: string | undefined; inOff
     <h2 id="compose-h">This meeting</h2>
     <p class="hint">Fills in the subject, times, location, agenda and the session's learners. You send the meeting from Outlook.</p>
     <button id="fill" type="button" disabled>Fill in this meeting</button>
+  </section>
+
+  <section id="actions" class="card" aria-labelledby="actions-h" hidden>
+    <h2 id="actions-h">Actions</h2>
+    <div class="buttons">
+      <button id="remind" type="button" disabled>Send reminder now</button>
+      <button id="nudge" type="button" disabled>Nudge non-responders</button>
+      <button id="question" type="button" hidden disabled>Log question from this mail</button>
+    </div>
   </section>
 
   <section id="state" class="card" aria-labelledby="state-h" hidden>
@@ -68,15 +77,6 @@ export function renderPaneHtml(opts: { entraClientId?: string | undefined; inOff
     <h2 id="checklist-h">Launch checklist</h2>
     <p id="checklist-summary"></p>
     <ul id="checklist-items" class="checklist"></ul>
-  </section>
-
-  <section id="actions" class="card" aria-labelledby="actions-h" hidden>
-    <h2 id="actions-h">Actions</h2>
-    <div class="buttons">
-      <button id="remind" type="button" disabled>Send reminder now</button>
-      <button id="nudge" type="button" disabled>Nudge non-responders</button>
-      <button id="question" type="button" hidden disabled>Log question from this mail</button>
-    </div>
   </section>
 
   <p><button id="signout" type="button" class="link" hidden>Sign out</button></p>

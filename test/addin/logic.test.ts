@@ -1,7 +1,7 @@
 // Pane decisions without Office or a DOM: surface detection, checklist order, questions taken from mail, the console's token store and the Outlook token source's fallbacks.
 import { describe, expect, it } from 'vitest';
 import { describeChecklist, formatSessionTime, orderChecklist, parseSurface, toQuestionFromMail } from '../../src/addin/pane/logic.js';
-import { createConsoleTokenStore, createOfficeTokenSource, parseDialogAuthMessage } from '../../src/addin/pane/auth.js';
+import { createConsoleTokenStore, createOfficeTokenSource, parseDialogAuthMessage, tabStorage } from '../../src/addin/pane/auth.js';
 import { PaneError, type ChecklistItem } from '../../src/addin/pane/api.js';
 import type { DialogLike, OfficeLike } from '../../src/addin/pane/office.js';
 
@@ -51,6 +51,18 @@ describe('console sign-in', () => {
     await expect(store.getToken()).resolves.toBe('tok-123');
     store.clear();
     expect(store.get()).toBeNull();
+  });
+
+  it('when the frame is denied sessionStorage, then the token is kept in memory instead of failing', async () => {
+    const denied = () => {
+      const e = new Error("Failed to read the 'sessionStorage' property from 'Window': Access is denied for this document.");
+      e.name = 'SecurityError';
+      throw e;
+    };
+    const store = createConsoleTokenStore(tabStorage(denied));
+    store.set('tok-9');
+    await expect(store.getToken()).resolves.toBe('tok-9');
+    expect(() => tabStorage(() => { throw new TypeError('boom'); })).toThrow(TypeError);
   });
 });
 

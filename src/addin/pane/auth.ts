@@ -35,7 +35,7 @@ export interface ConsoleTokenStore {
   getToken(): Promise<string>;
 }
 
-export function createConsoleTokenStore(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>): ConsoleTokenStore {
+export function createConsoleTokenStore(storage: TokenStorage): ConsoleTokenStore {
   return {
     get: () => storage.getItem(CONSOLE_TOKEN_STORAGE_KEY),
     set: (token) => storage.setItem(CONSOLE_TOKEN_STORAGE_KEY, token.trim()),
@@ -46,6 +46,28 @@ export function createConsoleTokenStore(storage: Pick<Storage, 'getItem' | 'setI
       return t;
     },
   };
+}
+
+type TokenStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/**
+ * The tab's sessionStorage, or memory when the browser denies storage to this frame (a cross-origin
+ * frame with third-party storage blocked throws a SecurityError on access); then sign-in lasts until reload.
+ */
+export function tabStorage(getSessionStorage: () => Storage = () => globalThis.sessionStorage): TokenStorage {
+  try {
+    const s = getSessionStorage();
+    s.getItem(CONSOLE_TOKEN_STORAGE_KEY);
+    return s;
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== 'SecurityError') throw err;
+    const memory = new Map<string, string>();
+    return {
+      getItem: (k) => memory.get(k) ?? null,
+      setItem: (k, v) => void memory.set(k, v),
+      removeItem: (k) => void memory.delete(k),
+    };
+  }
 }
 
 type Msal = typeof import('@azure/msal-browser');

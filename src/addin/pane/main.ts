@@ -1,6 +1,6 @@
 // Entry of the task pane bundle: decides whether it runs inside Outlook or as the web console and wires the view; Office.onReady only wires, all logic lives in the other modules.
 import { createApiClient } from './api.js';
-import { createConsoleTokenStore, createOfficeTokenSource } from './auth.js';
+import { createConsoleTokenStore, createOfficeTokenSource, tabStorage } from './auth.js';
 import { parseSurface } from './logic.js';
 import type { OfficeLike } from './office.js';
 import { PaneView } from './view.js';
@@ -11,7 +11,7 @@ function entraClientId(): string | null {
 }
 
 function startConsole(): Promise<void> {
-  const auth = createConsoleTokenStore(sessionStorage);
+  const auth = createConsoleTokenStore(tabStorage());
   const view = new PaneView({ doc: document, api: createApiClient({ getToken: auth.getToken }), surface: 'console', consoleAuth: auth });
   return view.start();
 }
