@@ -1,6 +1,7 @@
 // GraphMailer against the Graph emulator: draft with an immutable id, send once, settle unknown outcomes by reading the draft, never resend blindly.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ORGANIZER, type Rig, assertNoSecretsLogged, sampleMessage, startRig } from './helpers.js';
+import { createMicrosoftProviders } from '../../src/providers/microsoft/index.js';
+import { ORGANIZER, type Rig, assertNoSecretsLogged, captureLogger, sampleMessage, startRig } from './helpers.js';
 
 let rig: Rig;
 
@@ -84,6 +85,14 @@ describe('send', () => {
     expect(outcome).toMatchObject({ status: 'failed', retryable: true, pauseMailbox: false });
     expect(outcome.status === 'failed' && outcome.error.retryAfterSeconds).toBe(30);
     expect(sentWith('throttled send')).toHaveLength(0);
+  });
+
+  it('when the tenant credentials are refused, then the send fails (not unknown) and pauses the mailbox', async () => {
+    const broken = createMicrosoftProviders({ ...rig.config, clientSecret: 'wrong-secret' }, { logger: captureLogger() });
+    const outcome = await broken.mailer.send(sampleMessage({ subject: 'bad credentials' }));
+    expect(outcome).toMatchObject({ status: 'failed', retryable: false, pauseMailbox: true });
+    expect(outcome.status === 'failed' && outcome.error.code).toBe('PROVIDER_AUTH_FAILED');
+    expect(sentWith('bad credentials')).toHaveLength(0);
   });
 
   it('when a message has no recipients, then it fails without a request', async () => {

@@ -182,6 +182,15 @@ class MusterMiddleware implements Middleware {
       } finally {
         release();
       }
+      if (isMusterError(transportError)) {
+        // No token (credentials refused, identity platform down): the request never left, so it is never "unknown".
+        if (mode === 'idempotent' && transportError.code === 'PROVIDER_UNAVAILABLE' && attempt < this.o.maxRetries) {
+          await this.o.sleep(this.backoff(attempt));
+          continue;
+        }
+        if (opts) opts.failure = transportError;
+        throw transportError;
+      }
       if (transportError !== null) {
         if (mode === 'idempotent' && attempt < this.o.maxRetries) {
           const wait = this.backoff(attempt);

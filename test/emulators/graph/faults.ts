@@ -101,8 +101,8 @@ export class Faults {
     return this.rules.filter((r) => r.used < (r.rule.times ?? 1)).length;
   }
 
-  /** The fault for this request, if any; counts it as applied. */
-  pick(req: FaultRequest): Fault | null {
+  /** The fault for this request, if any; counts it as applied. The random mode applies only when `random` is true (Graph calls). */
+  pick(req: FaultRequest, random = true): Fault | null {
     for (const r of this.rules) {
       const times = r.rule.times ?? 1;
       if (r.used >= times || !matches(r.rule.match, req)) continue;
@@ -114,7 +114,7 @@ export class Faults {
       this.applied.push({ method: req.method, path: req.path, fault: r.rule.fault });
       return r.rule.fault;
     }
-    if (this.random && matches(this.random.cfg.match, req)) {
+    if (random && this.random && matches(this.random.cfg.match, req)) {
       const roll = this.random.next();
       const which = this.random.next();
       if (roll < this.random.cfg.rate && this.random.cfg.faults.length > 0) {

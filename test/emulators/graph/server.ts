@@ -142,7 +142,7 @@ export class EmulatorServer {
     const segs = url.pathname.split('/').filter((s) => s !== '');
     const tenant = decodeURIComponent(segs[0] ?? '');
     const rest = segs.slice(1).join('/');
-    const fault = this.deps.faults.pick({ method: req.method ?? 'GET', path: url.pathname, mailbox: null, mailboxAddress: null });
+    const fault = this.deps.faults.pick({ method: req.method ?? 'GET', path: url.pathname, mailbox: null, mailboxAddress: null }, false);
     if (fault?.kind === 'status' && !fault.afterEffect) {
       json(fault.status, { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred. Please try again.' }, retryAfterHeader(fault));
       return;
