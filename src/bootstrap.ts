@@ -1,5 +1,5 @@
 // The composition root: the only place that turns configuration into a store, providers, verifiers and a worker.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AppContext, InvitationRenderer, ProviderSet } from './app/context.js';
@@ -9,6 +9,7 @@ import { MusterError } from './domain/errors.js';
 import { createLogger } from './logger.js';
 import type { Clock, Logger, Person } from './ports/index.js';
 import { buildSessionInvite } from './providers/local/ics.js';
+import { uidForCreateKey } from './providers/local/ics-calendar.js';
 import { createLocalProviders } from './providers/local/index.js';
 import { eraseOutboxMentions } from './providers/local/outbox-erase.js';
 import { Store } from './store/store.js';
@@ -20,15 +21,11 @@ import { runDue } from './app/jobs.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** The UID of a session's local calendar object: the same for every learner and every update of one generation. */
-export function sessionUid(createKey: string): string {
-  return `${createHash('sha256').update(createKey).digest('hex').slice(0, 32)}@muster.local`;
-}
 
 const renderLocalInvitation: InvitationRenderer = (ev, attendee, method, dtstamp) =>
   buildSessionInvite({
     method,
-    uid: sessionUid(ev.createKey),
+    uid: uidForCreateKey(ev.createKey),
     sequence: ev.sequence,
     dtstamp,
     start: ev.start,

@@ -40,7 +40,7 @@ export const envSchema = z.object({
   MUSTER_WORKER: z.enum(['on', 'off']).default('on'),
   MUSTER_WORKER_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   MUSTER_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  MUSTER_RSVP_SECRET: optionalString,
+  MUSTER_RSVP_SECRET: z.string().trim().min(16, 'use at least 16 characters').optional(),
   MUSTER_API_TOKEN: optionalString,
   MUSTER_MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   MUSTER_TENANT_GRACE_DAYS: z.coerce.number().int().min(0).default(30),

@@ -2,6 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { inviteSubject } from '../domain/naming.js';
 import { buildProgramFeed } from '../providers/local/ics.js';
+import { uidForCreateKey } from '../providers/local/ics-calendar.js';
+import { eventCreateKey } from '../domain/program.js';
 import type { Actor, AppContext } from './context.js';
 import { nowIso } from './context.js';
 import { renderEventBody } from './compose.js';
@@ -30,7 +32,8 @@ export async function feedFor(ctx: AppContext, token: string): Promise<string | 
     calendarName: `${program.name} (${program.code})`,
     dtstamp: ctx.clock.now(),
     sessions: sessions.map((s) => ({
-      uid: `${createHash('sha256').update(`${s.tenantId}:${s.id}:${s.generation}`).digest('hex').slice(0, 32)}@muster`,
+      // The same UID as the session's invitations, so a subscribed calendar and an accepted invite are one entry.
+      uid: uidForCreateKey(eventCreateKey(s.tenantId, s.id, s.generation)),
       sequence: s.sequence,
       start: s.start,
       end: s.end,

@@ -111,13 +111,15 @@ export async function syncRecords(ctx: AppContext, providers: ProviderSet, progr
         for (const h of tab.headers) {
           if (h === 'Key') continue;
           const humanChanged = (their[h] ?? '') !== (b[h] ?? '');
-          if (!humanChanged) continue;
+          // Unchanged by people, or changed to exactly what Muster wants: nothing to keep apart.
+          if (!humanChanged || (their[h] ?? '') === (ours[h] ?? '')) continue;
           const imported = IMPORTED_COLUMNS[tab.name]?.includes(h) && (their[h] ?? '').toLowerCase() === (ours[h] ?? '').toLowerCase();
           if (imported) continue;
           // A person changed a cell Muster owns, or Muster changed it too: keep theirs, show the conflict.
           report.conflicts.push({ tab: tab.name, key: row.key!, column: h, base: b[h] ?? '', ours: ours[h] ?? '', theirs: their[h] ?? '', reason: 'edited in the sheet; Muster kept the edit and did not overwrite it' });
           delete out[h];
-          settled[h] = their[h] ?? '';
+          // The base keeps its old value, so the next sync still sees the edit and still does not overwrite it.
+          settled[h] = b[h] ?? '';
           keptCells.set(row.key!, { ...(keptCells.get(row.key!) ?? {}), [h]: their[h] ?? '' });
         }
       }

@@ -344,6 +344,16 @@ function rowIsEmpty(row: ExcelJS.Row, headers: Map<string, number>): boolean {
 }
 
 /** The last row holding anything under a header; rows a person only formatted do not count. */
+/** The row an anchor from readTab points at, if it is still a person's row without a key. */
+function claimableRow(ws: ExcelJS.Worksheet, keyCol: number, headers: Map<string, number>, anchor: string | undefined): number | undefined {
+  const m = /^row:(\d+)$/.exec(anchor ?? '');
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const row = ws.getRow(n);
+  if (n < FIRST_DATA_ROW || rowIsEmpty(row, headers) || cellText(row.getCell(keyCol).value).trim() !== '') return undefined;
+  return n;
+}
+
 function lastUsedRow(ws: ExcelJS.Worksheet, headers: Map<string, number>): number {
   let n = ws.rowCount;
   while (n >= FIRST_DATA_ROW && rowIsEmpty(ws.getRow(n), headers)) n -= 1;
@@ -422,7 +432,8 @@ export function createXlsxRecords(filePath: string): RecordsPort {
             const col = headers.get(header);
             cells[header] = col === undefined ? null : readCell(row.getCell(col).value, kindOf(spec, header));
           }
-          rows.push({ key: key === '' ? null : key, cells });
+          // A row a person added has no key yet: its row number lets a later upsert claim it in place.
+          rows.push(key === '' ? { key: null, cells, anchor: `row:${n}` } : { key, cells });
         }
         return rows;
       });
@@ -440,6 +451,12 @@ export function createXlsxRecords(filePath: string): RecordsPort {
           for (const [i, r] of rows.entries()) {
             const key = r.key!;
             let n = index.get(key);
+            const claimed = n === undefined ? claimableRow(ws, keyCol, headers, r.anchor) : undefined;
+            if (claimed !== undefined) {
+              n = claimed;
+              index.set(key, n);
+              writeCell(ws.getRow(n).getCell(keyCol), key, 'text', `rows.${i}.key`);
+            }
             if (n === undefined) {
               n = next;
               next += 1;
