@@ -1,6 +1,7 @@
 // Starts the Microsoft Graph + identity platform emulator and hands tests its state, faults, violations and counters; the one entry point other tests import.
 import { trustTestCaInProcess } from '../tls/index.js';
 import { loadCsdl } from './csdl.js';
+import { handleControl } from './control.js';
 import { type EmulatorClock, realClock, simulatedClock } from './clock.js';
 import { Faults } from './faults.js';
 import { GraphRoutes, type RouteSettings, type Violation } from './graph-routes.js';
@@ -94,6 +95,7 @@ export async function startGraphEmulator(opts: GraphEmulatorOptions = {}): Promi
     },
     maxConcurrentPerMailbox: opts.maxConcurrentPerMailbox ?? 4,
     maxBatchSize: opts.maxBatchSize ?? 20,
+    control: (method, path, query, body) => handleControl({ state, faults, clock, settings, violations: () => [...violations], counters: () => counters }, method, path, query, body),
   });
   await server.listen(opts.port ?? 0);
   origin = server.origin;

@@ -26,6 +26,8 @@ export interface ServerDeps {
   counters: Counters;
   maxConcurrentPerMailbox: number;
   maxBatchSize: number;
+  /** Test-control endpoints under /_emulator/ (see control.ts). */
+  control: (method: string, path: string, query: URLSearchParams, body: unknown) => GraphResponse;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +126,15 @@ export class EmulatorServer {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
     const raw = await this.readBody(req);
+    if (url.pathname.startsWith('/_emulator/')) {
+      let body: unknown;
+      try {
+        body = raw.trim() === '' ? undefined : JSON.parse(raw);
+      } catch (err) {
+        return this.send(res, graphError(400, 'BadRequest', `Unreadable JSON: ${err instanceof Error ? err.message : String(err)}`));
+      }
+      return this.send(res, this.deps.control(req.method ?? 'GET', url.pathname, url.searchParams, body));
+    }
     this.deps.counters.requests++;
     if (url.pathname.startsWith('/v1.0/') || url.pathname === '/v1.0') {
       await this.onGraph(req, res, url, raw);
