@@ -3,8 +3,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** Where the shared contracts live (see /work/shared/contracts/README.md for provenance). */
-export const CSDL_PATH = resolve(import.meta.dirname, '../../../../shared/contracts/graph/v1.0/cleanMetadata.xml');
+/** The project's verbatim copy of Graph's cleaned v1.0 CSDL (provenance in contracts/PROVENANCE.md). */
+export const CSDL_PATH = resolve(import.meta.dirname, 'contracts/cleanMetadata.xml');
 
 interface PropertyDef {
   type: string;
