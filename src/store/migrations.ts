@@ -255,11 +255,23 @@ function m001(dialect: Dialect): Migration {
   };
 }
 
+/** PostgreSQL's `real` is a 4-byte float (87.123456 came back as 87.12346); scores are kept as 8-byte floats as in SQLite. */
+function m002(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      if (dialect === 'postgres') await sql`ALTER TABLE completions ALTER COLUMN score TYPE double precision`.execute(db);
+    },
+    async down() {
+      throw new Error('Muster migrations only move forward');
+    },
+  };
+}
+
 /** Append-only: never edit a released migration, add the next one. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_initial': m001(dialect) };
+      return { '001_initial': m001(dialect), '002_score_double': m002(dialect) };
     },
   };
 }

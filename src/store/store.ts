@@ -198,16 +198,24 @@ export class Store {
 
   // ---- learners ------------------------------------------------------------------------------
 
-  /** Inserts a learner or updates the one with the same email; returns the stored learner. */
+  /** Inserts a learner or updates the one with the same email; returns the stored learner. Safe when two writers race on one address. */
   async upsertLearner(l: Omit<Learner, 'id'> & { id?: string }, now: string): Promise<Learner> {
     const email = l.email.toLowerCase();
-    const existing = await this.learnerByEmail(l.tenantId, email);
-    const learner: Learner = { ...l, email, id: existing?.id ?? l.id ?? randomUUID(), undeliverable: l.undeliverable ?? existing?.undeliverable ?? false };
-    if (existing) {
-      await this.db.updateTable('learners').set({ data: json(learner), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', existing.id).execute();
-    } else {
-      await this.db.insertInto('learners').values({ tenant_id: l.tenantId, id: learner.id, email, data: json(learner), updated_at: now }).execute();
+    let existing = await this.learnerByEmail(l.tenantId, email);
+    if (!existing) {
+      const fresh: Learner = { ...l, email, id: l.id ?? randomUUID(), undeliverable: l.undeliverable ?? false };
+      const res = await this.db
+        .insertInto('learners')
+        .values({ tenant_id: l.tenantId, id: fresh.id, email, data: json(fresh), updated_at: now })
+        .onConflict((oc) => oc.columns(['tenant_id', 'email']).doNothing())
+        .executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) return fresh;
+      // Another writer stored this address first: update its row, keeping its id.
+      existing = await this.learnerByEmail(l.tenantId, email);
+      if (!existing) throw new MusterError('CONFLICT', `The learner ${email} changed while being saved; try again`);
     }
+    const learner: Learner = { ...l, email, id: existing.id, undeliverable: l.undeliverable ?? existing.undeliverable ?? false };
+    await this.db.updateTable('learners').set({ data: json(learner), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', existing.id).execute();
     return learner;
   }
 
