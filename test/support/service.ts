@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type StartedService } from '../../src/main.js';
+import { runDue, type RunSummary } from '../../src/app/jobs.js';
 
 export interface TestService {
   url: string;
@@ -12,6 +13,8 @@ export interface TestService {
   /** GET/POST helper with the install token; returns status and parsed JSON. */
   api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
   outbox(): Array<{ file: string; raw: string }>;
+  /** Runs every job due now, as the worker would. */
+  runDue(): Promise<RunSummary>;
   close(): Promise<void>;
 }
 
@@ -23,7 +26,8 @@ export async function startTestService(opts: { env?: Record<string, string>; see
     MUSTER_DATA_DIR: dataDir,
     MUSTER_LOG_LEVEL: 'warn',
     MUSTER_SEED_DEMO: opts.seedDemo === false ? 'false' : 'auto',
-    MUSTER_WORKER_INTERVAL_MS: '600000',
+    // Tests drive the job queue themselves (runDue) so nothing races them in the background.
+    MUSTER_WORKER: 'off',
     PATH: process.env.PATH,
     ...opts.env,
   };
@@ -50,6 +54,9 @@ export async function startTestService(opts: { env?: Record<string, string>; see
         // not JSON: keep the text
       }
       return { status: res.status, body: parsed as never };
+    },
+    runDue() {
+      return runDue(service.runtime.ctx);
     },
     outbox() {
       const dir = join(dataDir, 'outbox');
