@@ -14,6 +14,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  expect(rig.em.counters().named['requestBodiesValidated']).toBeGreaterThan(0);
   expect(rig.em.violations()).toEqual([]);
   assertNoSecretsLogged(rig.logger, [rig.config.clientSecret ?? '']);
   await rig.em.close();

@@ -139,6 +139,7 @@ export class GraphRoutes {
   constructor(private readonly ctx: RouteContext) {}
 
   private validate(req: GraphRequest, type: string, errors: string[], direction: 'request' | 'response' = 'request'): void {
+    this.ctx.count(direction === 'request' ? 'requestBodiesValidated' : 'responseBodiesValidated');
     if (errors.length === 0) return;
     this.ctx.recordViolation({ at: new Date().toISOString(), method: req.method, path: req.path, direction, type, errors });
     if (direction === 'request') {
