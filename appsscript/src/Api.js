@@ -108,7 +108,9 @@ function describeServiceError_(status, body, retryAfter) {
     return 'Muster can\'t find that program or session any more. It may have been removed; choose the program for this Sheet again.';
   }
   if (status === 400 || status === 422 || code === 'VALIDATION_FAILED') {
-    const lines = details.slice(0, 5).map(function (d) {
+    const lines = details.filter(function (d) {
+      return d && typeof d.message === 'string' && (typeof d.row === 'number' || message.indexOf(d.message) < 0);
+    }).slice(0, 5).map(function (d) {
       const where = typeof d.row === 'number' ? 'Row ' + d.row + ': ' : '';
       return where + clip_(d.message);
     });
