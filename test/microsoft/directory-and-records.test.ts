@@ -2,7 +2,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TABS } from '../../src/domain/records.js';
 import type { TabSpec } from '../../src/ports/index.js';
-import { ORGANIZER, type Rig, startRig } from './helpers.js';
+import { isMusterError } from '../../src/domain/errors.js';
+import { createMicrosoftProviders } from '../../src/providers/microsoft/index.js';
+import { ORGANIZER, type Rig, captureLogger, startRig } from './helpers.js';
 
 let rig: Rig;
 
@@ -102,5 +104,17 @@ describe('records (Excel)', () => {
     if (!records) throw new Error('records not configured');
     await records.deleteRows(roster, ['L2']);
     expect((await records.readTab(roster)).map((r) => r.key)).toEqual(['L1', 'L3']);
+  });
+
+  it('when the workbook is used with the coordinator delegated access, then on-behalf-of works, and without a signed-in coordinator it is refused', async () => {
+    rig.em.state.addWorkbook('b!drive', '01DELEGATED', ['Sheet1']);
+    const cfg = { ...rig.config, workbook: { driveId: 'b!drive', itemId: '01DELEGATED' }, appOnlyWorkbook: false };
+    const signedIn = createMicrosoftProviders(cfg, { logger: captureLogger(), coordinatorToken: () => rig.em.identity.issueUserToken({ upn: ORGANIZER }) });
+    await signedIn.records?.ensureTabs([TABS.questions]);
+    expect(rig.em.state.sheetNames('b!drive', '01DELEGATED')).toContain('Questions');
+    expect(rig.em.identity.tokenRequests.at(-1)?.grantType).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
+    const nobody = createMicrosoftProviders(cfg, { logger: captureLogger(), coordinatorToken: async () => null });
+    const err = await nobody.records?.ensureTabs([TABS.questions]).catch((e: unknown) => e);
+    expect(isMusterError(err, 'PROVIDER_AUTH_FAILED')).toBe(true);
   });
 });
