@@ -71,6 +71,9 @@ export interface FakeEnvironment {
 /** What Apps Script lets an add-on do in AuthMode.NONE: build its menu, nothing else. */
 const ALLOWED_IN_NONE = new Set(['SpreadsheetApp.getUi', 'Ui.createAddonMenu', 'Menu.addItem', 'Menu.addSeparator', 'Menu.addSubMenu', 'Menu.addToUi']);
 
+const CURRENT_ONLY = 'https://www.googleapis.com/auth/spreadsheets.currentonly';
+const ALL_SPREADSHEETS = 'https://www.googleapis.com/auth/spreadsheets';
+
 function appsScriptError(message: string): Error {
   const err = new Error(message);
   err.name = 'Exception';
@@ -130,6 +133,10 @@ export function createAppsScriptGlobals(env: FakeEnvironment, getContext: () => 
       (['NONE', 'CUSTOM_FUNCTION', 'LIMITED', 'FULL'] as const).map((n) => [n, Object.freeze({ name: () => n, toString: () => n, toJSON: () => n })]),
     ),
   ) as Record<AuthModeName, object>;
+
+  const manifestPath = join(env.buildDir, 'appsscript.json');
+  const manifest = (existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : {}) as { urlFetchWhitelist?: string[]; oauthScopes?: string[] };
+  const scopes = manifest.oauthScopes ?? [];
 
   // ---------- SpreadsheetApp ----------
   interface SheetState {
@@ -316,7 +323,13 @@ export function createAppsScriptGlobals(env: FakeEnvironment, getContext: () => 
     getActiveSpreadsheet: () => (touch('SpreadsheetApp.getActiveSpreadsheet'), spreadsheet),
     getActiveSheet: () => (touch('SpreadsheetApp.getActiveSheet'), spreadsheet.getActiveSheet()),
     getActiveRange: () => (touch('SpreadsheetApp.getActiveRange'), activeRange()),
-    getActiveRangeList: () => (touch('SpreadsheetApp.getActiveRangeList'), activeRangeList()),
+    getActiveRangeList: () => {
+      touch('SpreadsheetApp.getActiveRangeList');
+      // Reported (qiita.com/ttsukagoshi, Google issue tracker) though not in the reference: under spreadsheets.currentonly only
+      // Spreadsheet.getActiveRangeList() works; the SpreadsheetApp shortcut fails with a permission error.
+      if (scopes.includes(CURRENT_ONLY) && !scopes.includes(ALL_SPREADSHEETS)) throw appsScriptError('You do not have permission to perform that action.');
+      return activeRangeList();
+    },
   };
 
   // ---------- HtmlService ----------
@@ -398,8 +411,7 @@ export function createAppsScriptGlobals(env: FakeEnvironment, getContext: () => 
   };
 
   // ---------- UrlFetchApp ----------
-  const manifestPath = join(env.buildDir, 'appsscript.json');
-  const allowlist: string[] | null = existsSync(manifestPath) ? ((JSON.parse(readFileSync(manifestPath, 'utf8')) as { urlFetchWhitelist?: string[] }).urlFetchWhitelist ?? null) : null;
+  const allowlist: string[] | null = manifest.urlFetchWhitelist ?? null;
 
   interface FetchParams {
     method?: string;
