@@ -51,8 +51,10 @@ export class GraphDirectory implements DirectoryPort {
       if (!first) return [];
       groupId = first.id;
     }
+    // An OData cast on a directory relationship is an advanced query: ConsistencyLevel: eventual and $count=true.
     const members = await this.o.client.getAll<DirectoryObject>(
-      `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user${query({ $select: 'id,mail,userPrincipalName,displayName', $top: 999 })}`,
+      `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user${query({ $count: 'true', $select: 'id,mail,userPrincipalName,displayName', $top: 999 })}`,
+      { retry: 'idempotent', headers: { ConsistencyLevel: 'eventual' } },
     );
     const seen = new Set<string>();
     const out: Person[] = [];

@@ -277,6 +277,9 @@ export class GraphRoutes {
     if (!g) return fail(404, 'Request_ResourceNotFound', `Resource '${id ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
     if (tail === '' && m === 'GET') return { status: 200, body: applySelect(toGroup(g), req.query.get('$select')) };
     if ((tail === 'transitiveMembers' || tail === 'transitiveMembers/microsoft.graph.user' || tail === 'members') && m === 'GET') {
+      if (tail.endsWith('/microsoft.graph.user') && (lc(req.headers['consistencylevel'] ?? '') !== 'eventual' || req.query.get('$count') !== 'true')) {
+        fail(400, 'Request_UnsupportedQuery', 'An OData cast on a directory relationship needs advanced query parameters: the ConsistencyLevel: eventual header and $count=true.');
+      }
       let members = tail === 'members' ? g.members.map((mid) => this.ctx.state.users.get(mid) ?? this.ctx.state.groups.get(mid)).filter((x) => x !== undefined) : this.ctx.state.transitiveMembers(g.id);
       if (tail.endsWith('microsoft.graph.user')) members = members.filter((x) => 'kind' in x);
       const items = members.map((x) => ('kind' in x ? this.toGraphUser(x) : toGroup(x)));
@@ -290,7 +293,7 @@ export class GraphRoutes {
     const top = Math.min(Number(req.query.get('$top') ?? this.ctx.settings.pageSize) || this.ctx.settings.pageSize, 999);
     const skip = Number(req.query.get('$skiptoken') ?? '0') || 0;
     const slice = items.slice(skip, skip + top).map((x) => applySelect(x, req.query.get('$select')));
-    const body: Json = { value: slice };
+    const body: Json = { ...(req.query.get('$count') === 'true' ? { '@odata.count': items.length } : {}), value: slice };
     if (skip + top < items.length) {
       const q = new URLSearchParams(req.query);
       q.set('$skiptoken', String(skip + top));
