@@ -68,6 +68,17 @@ describe('limits', () => {
     expect(ok.body.responses.find((r: { id: string }) => r.id === 'bad').status).toBe(404);
   });
 
+  it('when a $batch item depends on one that failed, then it answers 424 and is not run', async () => {
+    const res = await graph('POST', '/$batch', {
+      requests: [
+        { id: 'a', method: 'GET', url: '/users/nobody@contoso.com' },
+        { id: 'b', method: 'POST', url: `/users/${ORG}/events`, headers: { 'Content-Type': 'application/json' }, body: event({ subject: 'never created' }), dependsOn: ['a'] },
+      ],
+    });
+    expect(res.body.responses.map((r: { status: number }) => r.status)).toEqual([404, 424]);
+    expect(em.state.events(ORG).filter((e) => e.subject === 'never created')).toHaveLength(0);
+  });
+
   it('when an event has 501 attendees, then 400', async () => {
     const attendees = Array.from({ length: 501 }, (_, i) => ({ type: 'required', emailAddress: { address: `l${i}@contoso.com` } }));
     const res = await graph('POST', `/users/${ORG}/events`, event({ attendees }));
