@@ -60,12 +60,30 @@ export interface RosterReject {
 const json = (v: unknown): string => JSON.stringify(v);
 const parse = <T>(s: string): T => JSON.parse(s) as T;
 
+/** The send limits of one mailbox, as the budget rules read them (src/domain/budget.ts). */
+export interface MailboxLimits {
+  perMinute: number;
+  perDay: number;
+  recipientsPerDay: number;
+}
+
 export class Store {
+  /** Longest lease a claim may hand out, when set (a worker process sets it from MUSTER_JOB_LEASE_MS); shared by every Store of one connection. */
+  private leaseLimit: { ms: number | null };
+
   private constructor(
     readonly db: Kysely<Database> | Transaction<Database>,
     readonly dialect: Dialect,
     private readonly root: Kysely<Database>,
-  ) {}
+    leaseLimit?: { ms: number | null },
+  ) {
+    this.leaseLimit = leaseLimit ?? { ms: null };
+  }
+
+  /** Caps every lease claimDueJobs hands out at `ms` after its `now` (null: leases are as long as the caller asks). */
+  setLeaseLimit(ms: number | null): void {
+    this.leaseLimit.ms = ms;
+  }
 
   /** Opens (and migrates) the store named by a sqlite: or postgres:// URL. */
   static async open(databaseUrl: string): Promise<Store> {
@@ -97,7 +115,7 @@ export class Store {
   /** Runs fn in one transaction; everything it writes commits together or not at all. */
   async tx<T>(fn: (s: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.root.transaction().execute((trx) => fn(new Store(trx, this.dialect, this.root)));
+    return this.root.transaction().execute((trx) => fn(new Store(trx, this.dialect, this.root, this.leaseLimit)));
   }
 
   // ---- tenants -------------------------------------------------------------------------------
@@ -121,6 +139,25 @@ export class Store {
 
   async updateTenant(id: string, patch: Partial<Omit<TenantRow, 'id'>>): Promise<void> {
     await this.db.updateTable('tenants').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Every table that holds tenant rows, in the order they are deleted (children first). */
+  static readonly TENANT_TABLES = [
+    'jobs', 'messages', 'session_events', 'records_baseline', 'roster_rejects', 'questions', 'improvement_notes', 'signoffs', 'templates',
+    'feed_tokens', 'completions', 'enrollments', 'learners', 'sessions', 'programs', 'audit_log',
+  ] as const;
+
+  /** Deletes every row of a tenant, the tenant row last, in one transaction; returns how many rows went. */
+  async deleteTenantData(tenantId: string): Promise<number> {
+    return this.tx(async (s) => {
+      let n = 0;
+      for (const table of Store.TENANT_TABLES) {
+        const res = await s.db.deleteFrom(table).where('tenant_id', '=', tenantId).executeTakeFirst();
+        n += Number(res.numDeletedRows ?? 0);
+      }
+      const res = await s.db.deleteFrom('tenants').where('id', '=', tenantId).executeTakeFirst();
+      return n + Number(res.numDeletedRows ?? 0);
+    });
   }
 
   async listTenants(): Promise<TenantRow[]> {
@@ -437,7 +474,9 @@ export class Store {
    * Leases up to `limit` jobs due at `now` (pending, or running with an expired lease) to `owner`.
    * PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never take the same job; SQLite has one writer.
    */
-  async claimDueJobs(now: string, owner: string, leaseUntil: string, limit: number, tenantId?: string): Promise<JobRow[]> {
+  async claimDueJobs(now: string, owner: string, requestedLeaseUntil: string, limit: number, tenantId?: string): Promise<JobRow[]> {
+    const cap = this.leaseLimit.ms;
+    const leaseUntil = cap !== null && Date.parse(requestedLeaseUntil) - Date.parse(now) > cap ? new Date(Date.parse(now) + cap).toISOString() : requestedLeaseUntil;
     return this.tx(async (s) => {
       if (s.dialect === 'postgres') {
         const tenantFilter = tenantId ? sql`AND tenant_id = ${tenantId}` : sql``;
@@ -552,6 +591,10 @@ export class Store {
 
   /** Sends from one mailbox since an instant: the history a rolling send budget is computed from. */
   async mailboxHistory(mailbox: string, since: string): Promise<Array<{ at: string; recipients: number }>> {
+    return this.sendsSince(mailbox, since);
+  }
+
+  private async sendsSince(mailbox: string, since: string): Promise<Array<{ at: string; recipients: number }>> {
     const rows = await this.db
       .selectFrom('messages')
       .select(['sent_at'])
@@ -561,6 +604,43 @@ export class Store {
       .orderBy('sent_at')
       .execute();
     return rows.map((r) => ({ at: r.sent_at!, recipients: 1 }));
+  }
+
+  /**
+   * The part of a mailbox's send history that decides whether the next message may go and when (budgetState gives the same
+   * canSend and waitUntil as with the full history): only the last minute's sends while the day's counts are under the
+   * limits (counted in SQL), the whole day's otherwise. Keeps a send's budget check from growing with the day's volume.
+   */
+  async budgetHistory(mailbox: string, nowIso: string, limits: MailboxLimits): Promise<Array<{ at: string; recipients: number }>> {
+    const now = Date.parse(nowIso);
+    const daySince = new Date(now - 24 * 3600_000).toISOString();
+    const row = await this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('mailbox', '=', mailbox)
+      .where('sent_at', '>=', daySince)
+      .where('status', 'in', ['sent', 'unknown'])
+      .executeTakeFirstOrThrow();
+    const day = Number(row.n);
+    // One recipient per message in the ledger, so the recipient count equals the message count.
+    if (day + 1 > limits.perDay || day + 1 > limits.recipientsPerDay) return this.sendsSince(mailbox, daySince);
+    return this.sendsSince(mailbox, new Date(now - 60_000).toISOString());
+  }
+
+  /**
+   * Takes the next send attempt of a ledger row only if nobody else took it since `seenAttempts` was read; false means
+   * another worker is sending or has sent it, and this one must not.
+   */
+  async claimMessageAttempt(tenantId: string, key: string, seenAttempts: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('messages')
+      .set({ attempts: seenAttempts + 1 })
+      .where('tenant_id', '=', tenantId)
+      .where('key', '=', key)
+      .where('attempts', '=', seenAttempts)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows ?? 0) === 1;
   }
 
   async deleteMessagesBefore(before: string): Promise<number> {
