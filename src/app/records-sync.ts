@@ -54,6 +54,20 @@ export function cellText(c: Cell | undefined): string {
   return String(c).trim();
 }
 
+/**
+ * Whether two cell texts say the same. A date read back at midnight equals the same day with a time: some records
+ * stores keep date columns as whole days, and that is not a person's edit.
+ */
+export function sameText(a: string | undefined, b: string | undefined): boolean {
+  const x = a ?? '';
+  const y = b ?? '';
+  if (x === y) return true;
+  const day = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/;
+  const mx = day.exec(x);
+  const my = day.exec(y);
+  return !!mx && !!my && mx[1] === my[1] && (mx[2] === '00:00' || my[2] === '00:00');
+}
+
 function rowText(tab: TabSpec, row: RecordRow): Record<string, string> {
   return Object.fromEntries(tab.headers.map((h) => [h, cellText(row.cells[h])]));
 }
@@ -110,9 +124,9 @@ export async function syncRecords(ctx: AppContext, providers: ProviderSet, progr
       if (their && b) {
         for (const h of tab.headers) {
           if (h === 'Key') continue;
-          const humanChanged = (their[h] ?? '') !== (b[h] ?? '');
+          const humanChanged = !sameText(their[h], b[h]);
           // Unchanged by people, or changed to exactly what Muster wants: nothing to keep apart.
-          if (!humanChanged || (their[h] ?? '') === (ours[h] ?? '')) continue;
+          if (!humanChanged || sameText(their[h], ours[h])) continue;
           const imported = IMPORTED_COLUMNS[tab.name]?.includes(h) && (their[h] ?? '').toLowerCase() === (ours[h] ?? '').toLowerCase();
           if (imported) continue;
           // A person changed a cell Muster owns, or Muster changed it too: keep theirs, show the conflict.
@@ -125,7 +139,7 @@ export async function syncRecords(ctx: AppContext, providers: ProviderSet, progr
       }
       nextBase.set(row.key!, b && their ? { ...settled } : ours);
       const claim = (claims.get(tab.name) ?? []).find((c) => c.key === row.key);
-      const differs = !their || tab.headers.some((h) => h in out && (their[h] ?? '') !== (ours[h] ?? ''));
+      const differs = !their || tab.headers.some((h) => h in out && !sameText(their[h], ours[h]));
       if (claim || differs) toWrite.push({ key: row.key, cells: out, ...(claim?.anchor ? { anchor: claim.anchor } : {}) });
     }
     const wanted = new Set(rows.map((r) => r.key!));

@@ -19,7 +19,8 @@ export const EXCHANGE_LIMITS: Readonly<SendLimits> = Object.freeze({ perMinute: 
  * Google Workspace Gmail: 2,000 messages and 10,000 recipients a day (rolling 24 h). Per minute, the Gmail API's
  * per-user quota (6,000 units a minute in the 2026 page, messages.send costing 100) allows 60 sends.
  */
-export const GMAIL_LIMITS: Readonly<SendLimits> = Object.freeze({ perMinute: 60, perDay: 2_000, recipientsPerDay: 10_000 });
+// 6,000 quota units a minute per user at 100 units a send is 60 sends; 50 leaves room for the lookups that settle unknown outcomes.
+export const GMAIL_LIMITS: Readonly<SendLimits> = Object.freeze({ perMinute: 50, perDay: 2_000, recipientsPerDay: 10_000 });
 
 /** Local SMTP or the .eml outbox: generous, only there to keep a runaway loop from flooding a relay. */
 export const LOCAL_LIMITS: Readonly<SendLimits> = Object.freeze({ perMinute: 600, perDay: 100_000, recipientsPerDay: 1_000_000 });

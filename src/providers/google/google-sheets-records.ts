@@ -132,7 +132,8 @@ export class GoogleSheetsRecords implements RecordsPort {
 
   async readTab(tab: TabSpec): Promise<RecordRow[]> {
     const grid = await this.readGrid(tab);
-    return grid ? grid.rows.map((r) => ({ key: r.key, cells: r.cells })) : [];
+    // A row a person typed has no key yet: its content fingerprint lets a later upsert find and claim it, even after a sort.
+    return grid ? grid.rows.map((r) => (r.key === null ? { key: null, cells: r.cells, anchor: `cells:${fingerprint(r.cells)}` } : { key: r.key, cells: r.cells })) : [];
   }
 
   async upsertRows(tab: TabSpec, rows: RecordRow[]): Promise<void> {
@@ -147,16 +148,57 @@ export class GoogleSheetsRecords implements RecordsPort {
     const byKey = new Map(grid.rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
     const updates: RecordRow[] = [];
     let inserts: RecordRow[] = [];
+    const claims: Array<{ row: RecordRow; at: GridRow }> = [];
+    const unkeyed = grid.rows.filter((r) => r.key === null);
     for (const row of rows) {
       const current = row.key === null ? undefined : byKey.get(row.key);
-      if (!current) inserts.push(row);
+      const anchored = !current && row.anchor?.startsWith('cells:') ? unkeyed.find((r) => `cells:${fingerprint(r.cells)}` === row.anchor && !claims.some((c) => c.at === r)) : undefined;
+      if (anchored) claims.push({ row, at: anchored });
+      else if (!current) inserts.push(row);
       else if (Object.entries(row.cells).some(([col, v]) => JSON.stringify(current.cells[col] ?? null) !== JSON.stringify(v))) updates.push(row);
     }
     if (updates.length > 0) {
       const missing = await this.writeByKey(tab, grid, updates, dates);
       inserts = inserts.concat(missing);
     }
+    if (claims.length > 0) await this.claimRows(grid, claims, dates);
     if (inserts.length > 0) await this.insertRows(tab, grid, inserts, dates);
+  }
+
+  /** Tags rows people typed with their new keys and writes Muster's cells into them, keeping what the person typed elsewhere. */
+  private async claimRows(grid: Grid, claims: Array<{ row: RecordRow; at: GridRow }>, dates: Set<string>): Promise<void> {
+    const width = Math.max(0, ...grid.columns.values()) + 1;
+    const byIndex = new Map([...grid.columns].map(([name, i]) => [i, name]));
+    const requests: sheets_v4.Schema$Request[] = [];
+    for (const { row, at } of claims) {
+      requests.push({
+        updateCells: {
+          start: { sheetId: grid.sheetId, rowIndex: at.rowIndex, columnIndex: 0 },
+          fields: 'userEnteredValue,userEnteredFormat.numberFormat',
+          rows: [
+            {
+              values: Array.from({ length: width }, (_, c) => {
+                const name = byIndex.get(c);
+                if (name === undefined) return {};
+                const cell = name === COL.key ? row.key : name in row.cells ? (row.cells[name] ?? null) : (at.cells[name] ?? null);
+                return cellToExtended(cell, name, dates);
+              }),
+            },
+          ],
+        },
+      });
+      requests.push({
+        createDeveloperMetadata: {
+          developerMetadata: {
+            metadataKey: MUSTER_KEY,
+            metadataValue: row.key!,
+            location: { dimensionRange: { sheetId: grid.sheetId, dimension: 'ROWS', startIndex: at.rowIndex, endIndex: at.rowIndex + 1 } },
+            visibility: 'DOCUMENT',
+          },
+        },
+      });
+    }
+    await this.batchUpdate(requests);
   }
 
   async deleteRows(tab: TabSpec, keys: string[]): Promise<void> {
@@ -430,4 +472,10 @@ function colLetter(index: number): string {
     n = Math.floor((n - 1) / 26);
   }
   return s;
+}
+
+/** A short, stable fingerprint of a row's cells (how a person's unkeyed row is recognised again). */
+function fingerprint(cells: Record<string, Cell>): string {
+  const keys = Object.keys(cells).sort();
+  return createHash('sha256').update(JSON.stringify(keys.map((k) => [k, cells[k] ?? null]))).digest('hex').slice(0, 16);
 }
