@@ -96,7 +96,8 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
   const clock = opts.clock ?? systemClock;
   const now = clock.now().toISOString();
   const tenant = await store.ensureTenant(config.MUSTER_TENANT, config.MUSTER_TENANT, config.MUSTER_PROVIDER, now);
-  const externalId = config.MUSTER_PROVIDER === 'microsoft' ? config.MS_TENANT_ID : config.MUSTER_PROVIDER === 'google' ? config.GOOGLE_DOMAIN : undefined;
+  // The tenant an Outlook or Sheets token maps to: the configured Entra tenant, or the Workspace domain whose add-on users may sign in.
+  const externalId = config.MUSTER_PROVIDER === 'microsoft' ? config.MS_TENANT_ID : config.GOOGLE_DOMAIN && (config.MUSTER_PROVIDER === 'google' || config.GOOGLE_ADDON_CLIENT_ID) ? config.GOOGLE_DOMAIN : undefined;
   if (externalId && tenant.external_id !== externalId) await store.updateTenant(tenant.id, { external_id: externalId, consent_state: 'granted', provider: config.MUSTER_PROVIDER });
 
   let providers: ProviderSet | null = null;
