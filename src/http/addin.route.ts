@@ -35,7 +35,6 @@ export const PANE_CSP = [
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
-  `frame-src 'self' ${ENTRA_LOGIN_ORIGIN}`,
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'self'",

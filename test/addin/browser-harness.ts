@@ -26,9 +26,10 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startService(): Promise<TestService> {
-  const { startTestService } = (await import(SERVICE_MODULE)) as { startTestService: (opts?: unknown) => Promise<TestService> };
-  return startTestService();
+/** Starts the lead's test service; `env` adds configuration (e.g. MS_API_CLIENT_ID for the pane inside Outlook). */
+export async function startService(env?: Record<string, string>): Promise<TestService> {
+  const { startTestService } = (await import(SERVICE_MODULE)) as { startTestService: (opts?: { env?: Record<string, string> }) => Promise<TestService> };
+  return startTestService(env ? { env } : {});
 }
 
 export interface Harness {

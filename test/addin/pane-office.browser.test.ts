@@ -20,7 +20,8 @@ let clientIdMissing = false;
 describe.skipIf(BROWSER_SKIP_REASON !== null)(`pane inside Outlook${BROWSER_SKIP_REASON ? ` (skipped: ${BROWSER_SKIP_REASON})` : ''}`, () => {
   beforeAll(async () => {
     await loadPaneBundle();
-    svc = await startService();
+    // Any GUID: the pane needs a client id to sign in; the stand-in dialog never reaches Entra.
+    svc = await startService({ MS_API_CLIENT_ID: '6f1c7b0e-3d7a-4c59-9a53-2f0d1e6b8c41' });
     h = await startHarness(svc, { officeJs: OFFICE_STANDIN });
     // The stand-in dialog hands the pane the install's API token, which the service accepts as a bearer.
     await h.context.addInitScript((token: string) => {
