@@ -17,8 +17,11 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  expect(rig.em.violations()).toEqual([]);
-  await rig.em.close();
+  try {
+    expect(rig.em.violations()).toEqual([]);
+  } finally {
+    await rig.em.close();
+  }
 });
 
 describe('auth', () => {

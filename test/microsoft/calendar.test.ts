@@ -16,10 +16,13 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  expect(rig.em.counters().named['requestBodiesValidated']).toBeGreaterThan(0);
-  expect(rig.em.violations()).toEqual([]);
-  assertNoSecretsLogged(rig.logger, [rig.config.clientSecret ?? '']);
-  await rig.em.close();
+  try {
+    expect(rig.em.counters().named['requestBodiesValidated']).toBeGreaterThan(0);
+    expect(rig.em.violations()).toEqual([]);
+    assertNoSecretsLogged(rig.logger, [rig.config.clientSecret ?? '']);
+  } finally {
+    await rig.em.close();
+  }
 });
 
 const eventsFor = (sessionId: string) => rig.em.state.events(ORGANIZER).filter((e) => e.extendedProperties.some((p) => p.value.includes(sessionId)));

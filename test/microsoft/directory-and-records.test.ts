@@ -25,8 +25,11 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  expect(rig.em.violations()).toEqual([]);
-  await rig.em.close();
+  try {
+    expect(rig.em.violations()).toEqual([]);
+  } finally {
+    await rig.em.close();
+  }
 });
 
 describe('directory', () => {

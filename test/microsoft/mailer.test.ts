@@ -14,10 +14,13 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  expect(rig.em.counters().named['requestBodiesValidated']).toBeGreaterThan(0);
-  expect(rig.em.violations()).toEqual([]);
-  assertNoSecretsLogged(rig.logger, [rig.config.clientSecret ?? '']);
-  await rig.em.close();
+  try {
+    expect(rig.em.counters().named['requestBodiesValidated']).toBeGreaterThan(0);
+    expect(rig.em.violations()).toEqual([]);
+    assertNoSecretsLogged(rig.logger, [rig.config.clientSecret ?? '']);
+  } finally {
+    await rig.em.close();
+  }
 });
 
 const sentWith = (subject: string) => rig.em.state.messagesSent(ORGANIZER).filter((m) => m.subject === subject);
