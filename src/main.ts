@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from './config.js';
 import { createRuntime, type Runtime } from './bootstrap.js';
 import { createHttpApp } from './http/app.js';
+import { createConsentRouter } from './http/consent.route.js';
 import { seedDemo, DEMO_CODE } from './app/demo.js';
 import { MusterError } from './domain/errors.js';
 
@@ -48,6 +49,7 @@ export async function startService(env: Record<string, string | undefined>): Pro
     bodyLimit: config.MUSTER_BODY_LIMIT,
     rateLimitPerMinute: config.MUSTER_RATE_LIMIT_PER_MINUTE,
     addin: { appId: config.MS_ADDIN_ID, ...(config.MS_API_CLIENT_ID ? { entraClientId: config.MS_API_CLIENT_ID } : {}) },
+    extraRouters: config.MS_CLIENT_ID ? [createConsentRouter({ ctx: runtime.ctx, clientId: config.MS_CLIENT_ID, authorityHost: config.MS_AUTHORITY_HOST, secret: runtime.ctx.rsvpSecret })] : [],
   });
   server.on('request', app);
 
