@@ -13,7 +13,7 @@ const root = resolve(import.meta.dirname, '../..');
 const contracts = resolve(root, '../shared/contracts/apps-script');
 const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
-/** Exactly the scopes the add-on asks for; a new one must be added here and explained in appsscript/README-admin.md. */
+/** Exactly the scopes the add-on asks for; a new one must be added here and explained in the README (Sheets add-on scopes). */
 const EXPECTED_SCOPES = [
   'https://www.googleapis.com/auth/spreadsheets.currentonly',
   'https://www.googleapis.com/auth/script.container.ui',
