@@ -22,7 +22,7 @@ function urlFor(db: string): string {
  * In CI (CI=true) an unreachable server throws instead, so the suite fails rather than silently skipping.
  */
 export async function pgUnavailableReason(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 15_000 });
   try {
     await client.connect();
     await client.query('select 1');
