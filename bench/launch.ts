@@ -23,8 +23,8 @@ import { GOOGLE_LIMITS, GRAPH_LIMITS, googleCost, interleavedLog, replayUnderLim
 import type { Scale } from './scale.js';
 
 export type Provider = 'microsoft' | 'google' | 'local';
-export const ORGANIZER_MS = 'training@contoso.com';
-export const ORGANIZER_GOOGLE = 'coord@acme.example';
+import { learnerEmail, ORGANIZER_GOOGLE, ORGANIZER_MS } from './names.js';
+export { learnerEmail, ORGANIZER_GOOGLE, ORGANIZER_MS };
 const ACTOR = { tenantId: 'default', actor: 'bench', surface: 'api' as const };
 
 /** What one launch (Muster's or the naive client's) cost at the vendor, by kind of work. */
@@ -67,10 +67,6 @@ export function sessionPlan(count: number, now: number): Array<{ label: string; 
     day = day.plus({ days: 1 });
   }
   return out;
-}
-
-export function learnerEmail(i: number): string {
-  return `learner${String(i).padStart(6, '0')}@people.example`;
 }
 
 /** Creates, fills and launches the program through the use cases, as a coordinator would. */

@@ -21,15 +21,15 @@ export const FULL: Scale = {
   launch: { learners: 2_000, sessions: 40, offsetsMinutes: [7 * 24 * 60, 24 * 60, 60] },
   rosterSync: { rows: 5_000, edits: 50 },
   service: { learners: 5_000, seconds: 6, connections: 10, rates: [25, 50, 100, 200, 400, 800], coldStarts: 5 },
-  report: { enrollments: 100_000, growth: [1_000, 10_000, 100_000] },
+  report: { enrollments: 100_000, growth: [1_000, 5_000, 20_000, 100_000] },
 };
 
 export const SMALL: Scale = {
   name: 'small',
-  launch: { learners: 40, sessions: 4, offsetsMinutes: [7 * 24 * 60, 24 * 60, 60] },
-  rosterSync: { rows: 60, edits: 5 },
-  service: { learners: 100, seconds: 1, connections: 10, rates: [50], coldStarts: 1 },
-  report: { enrollments: 500, growth: [100, 500] },
+  launch: { learners: 12, sessions: 2, offsetsMinutes: [7 * 24 * 60, 24 * 60, 60] },
+  rosterSync: { rows: 20, edits: 3 },
+  service: { learners: 50, seconds: 1, connections: 10, rates: [50], coldStarts: 1 },
+  report: { enrollments: 200, growth: [50, 200] },
 };
 
 /** BENCH_SCALE=small or a --small flag picks the small run; anything else the full one. */
