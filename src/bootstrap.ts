@@ -116,7 +116,8 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
   const apiToken = fileSecret(config.dataDir, 'api-token', config.MUSTER_API_TOKEN);
   const consented = async (externalTenant: string) => {
     const t = await store.tenantByExternalId(externalTenant);
-    return t && t.consent_state === 'granted' && !t.offboarded_at ? t.id : null;
+    // Credentials failing on Muster's side (consent_state 'failed') do not lock out the tenant's users.
+    return t && (t.consent_state === 'granted' || t.consent_state === 'failed') && !t.offboarded_at ? t.id : null;
   };
   const authenticate = createAuthenticator({
     local: { token: apiToken, tenantId: config.MUSTER_TENANT },

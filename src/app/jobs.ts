@@ -217,7 +217,9 @@ async function runOne(ctx: AppContext, job: JobRow, summary: RunSummary): Promis
     if (outcome.status === 'unknown') summary.unknown++;
     else if (outcome.sent > 0) summary.sent += outcome.sent;
     await ctx.store.finishJob(job.tenant_id, job.id, ctx.workerId, 'done', now, outcome.status === 'unknown' ? { error: outcome.reason } : {});
+    if (credentialsFailed.has(job.tenant_id)) await markCredentialsWorking(ctx, job.tenant_id);
   } catch (err) {
+    if (isMusterError(err, 'PROVIDER_AUTH_FAILED')) await markCredentialsFailed(ctx, job.tenant_id, err.message);
     const retryable = isMusterError(err) && ['PROVIDER_THROTTLED', 'PROVIDER_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'PROVIDER_AUTH_FAILED'].includes(err.code);
     const message = err instanceof Error ? `${isMusterError(err) ? err.code + ': ' : ''}${err.message}` : String(err);
     if (retryable && job.attempts < MAX_ATTEMPTS) {
@@ -230,6 +232,32 @@ async function runOne(ctx: AppContext, job: JobRow, summary: RunSummary): Promis
     summary.failed++;
     ctx.logger.error('job.failed', { key: job.key, kind: job.kind, code: isMusterError(err) ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
     await ctx.store.finishJob(job.tenant_id, job.id, ctx.workerId, 'failed', now, { error: message });
+  }
+}
+
+/** Tenants whose provider credentials were refused in this process: a later success clears the checklist item. */
+const credentialsFailed = new Set<string>();
+
+/**
+ * Consent revoked or a secret expired: the tenant's jobs back off (up to an hour between tries) and its checklists show
+ * a blocking item naming the problem, instead of failing silently.
+ */
+async function markCredentialsFailed(ctx: AppContext, tenantId: string, reason: string): Promise<void> {
+  credentialsFailed.add(tenantId);
+  const t = await ctx.store.getTenant(tenantId);
+  if (t && t.consent_state !== 'failed') {
+    await ctx.store.updateTenant(tenantId, { consent_state: 'failed' });
+    await ctx.store.audit({ tenantId, actor: 'worker', surface: 'system', action: 'tenant.credentials-failed', entity: 'tenant', entityId: tenantId, detail: { reason } }, nowIso(ctx));
+    ctx.logger.error('tenant.credentials_failed', { tenantId, reason });
+  }
+}
+
+async function markCredentialsWorking(ctx: AppContext, tenantId: string): Promise<void> {
+  credentialsFailed.delete(tenantId);
+  const t = await ctx.store.getTenant(tenantId);
+  if (t && t.consent_state === 'failed') {
+    await ctx.store.updateTenant(tenantId, { consent_state: 'granted' });
+    ctx.logger.info('tenant.credentials_working', { tenantId });
   }
 }
 
@@ -246,6 +274,8 @@ function fromDelivery(r: DeliveryResult): Outcome {
     case 'unknown':
       return { status: 'unknown', reason: r.reason };
     case 'failed':
+      // The provider's own code decides what the runner does next (back off, pause, mark credentials failed, give up).
+      if (r.code === 'PROVIDER_AUTH_FAILED') throw new MusterError('PROVIDER_AUTH_FAILED', r.reason);
       if (r.retryable || r.pauseMailbox) throw new MusterError(r.pauseMailbox ? 'PROVIDER_THROTTLED' : 'PROVIDER_UNAVAILABLE', r.reason);
       throw new MusterError('PROVIDER_REJECTED', r.reason);
   }

@@ -1,6 +1,7 @@
 // Delivers one message at most once: reserve its key in the ledger, respect the mailbox's budget, settle unknown outcomes before any resend.
 import { createHash } from 'node:crypto';
 import { budgetState } from '../domain/budget.js';
+import type { ErrorCode } from '../domain/errors.js';
 import type { OutgoingMessage, Person } from '../ports/index.js';
 import type { AppContext, ProviderSet } from './context.js';
 import { nowIso } from './context.js';
@@ -23,7 +24,7 @@ export interface Delivery {
 export type DeliveryResult =
   | { status: 'sent' | 'already-sent' }
   | { status: 'unknown'; reason: string }
-  | { status: 'failed'; reason: string; retryable: boolean; pauseMailbox: boolean }
+  | { status: 'failed'; reason: string; retryable: boolean; pauseMailbox: boolean; code: ErrorCode }
   | { status: 'deferred'; until: string; reason: string };
 
 /** Muster's own RFC 5322 Message-ID for a ledger key: the same key always gives the same id, so a Gmail send can be found again. */
@@ -63,7 +64,7 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
     created_at: nowIso(ctx),
   });
   if (row.status === 'sent') return { status: 'already-sent' };
-  if (row.status === 'failed') return { status: 'failed', reason: row.error ?? 'failed earlier', retryable: false, pauseMailbox: false };
+  if (row.status === 'failed') return { status: 'failed', reason: row.error ?? 'failed earlier', retryable: false, pauseMailbox: false, code: 'PROVIDER_REJECTED' };
 
   // An attempt began before and its outcome was never recorded (a crash), or the provider could not say: settle first.
   if (row.status === 'unknown' || (row.status === 'pending' && row.attempts > 0)) {
@@ -115,7 +116,7 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
       const reason = `${outcome.error.code}: ${outcome.error.message}`;
       // A failure means the provider did not take it, so a later attempt may send it; a permanent one is final.
       await store.updateMessage(d.tenantId, d.key, { status: outcome.retryable ? 'pending' : 'failed', attempts: outcome.retryable ? 0 : row.attempts + 1, error: reason });
-      return { status: 'failed', reason, retryable: outcome.retryable, pauseMailbox: outcome.pauseMailbox };
+      return { status: 'failed', reason, retryable: outcome.retryable, pauseMailbox: outcome.pauseMailbox, code: outcome.error.code };
     }
   }
 }

@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../emulators/graph/index.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ORGANIZER = 'training@contoso.com';
 const ADDIN_ID = '5d6f1d4e-6c1a-4a39-9a55-3f3f6c1e7a01';
@@ -29,6 +32,8 @@ function roster(n: number): string {
 describe('Muster on Microsoft 365', () => {
   let em: GraphEmulator;
   let svc: TestService;
+  const dataDir = mkdtempSync(join(tmpdir(), 'muster-ms-'));
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     em = await startGraphEmulator();
@@ -36,7 +41,9 @@ describe('Muster on Microsoft 365', () => {
     em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
     svc = await startTestService({
       seedDemo: false,
-      env: {
+      dataDir,
+      keepData: true,
+      env: env = {
         MUSTER_PROVIDER: 'microsoft',
         MS_TENANT_ID: em.tenantId,
         MS_CLIENT_ID: em.clientId,
@@ -52,6 +59,7 @@ describe('Muster on Microsoft 365', () => {
   afterAll(async () => {
     await svc?.close();
     await em?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('when a program of 3 sessions and 60 learners launches, then there are exactly 3 events with attendees, the room and a Teams link; one was adopted from Outlook', async () => {
@@ -118,6 +126,22 @@ describe('Muster on Microsoft 365', () => {
     expect(launch.body.error.code).toBe('LAUNCH_BLOCKED');
     expect(launch.body.error.message).toMatch(/Teams/);
     em.state.setAllowedOnlineMeetingProviders(ORGANIZER, ['teamsForBusiness']);
+  });
+
+  it("when the app's secret expires, then the tenant's jobs stop with a blocking checklist item instead of failing silently", async () => {
+    em.identity.expireSecrets(em.clientId);
+    // A restart drops the cached access token, as its expiry would in production.
+    await svc.close();
+    svc = await startTestService({ seedDemo: false, dataDir, keepData: true, env });
+    const r = await svc.api('POST', '/api/programs/SAFE1/reminders/send-now');
+    expect(r.status).toBe(200);
+    expect(r.body.sent).toBe(0);
+    const checklist = await svc.api('GET', '/api/programs/SAFE1/checklist');
+    const item = checklist.body.items.find((i: { id: string }) => i.id === 'provider.credentials');
+    expect(item).toMatchObject({ status: 'blocking' });
+    expect(item.reason).toMatch(/stopped working/);
+    const pending = await svc.service.runtime.store.listJobs('default', { status: ['failed'] });
+    expect(pending).toHaveLength(0);
   });
 
   it('when the suite has run, then every request body the emulator received validated against the CSDL', () => {
