@@ -2,14 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AppContext, InvitationRenderer, ProviderSet } from './app/context.js';
+import type { AppContext, ProviderSet } from './app/context.js';
 import type { Config } from './config.js';
 import { EXCHANGE_LIMITS, GMAIL_LIMITS, LOCAL_LIMITS } from './domain/budget.js';
 import { MusterError } from './domain/errors.js';
 import { createLogger } from './logger.js';
 import type { Clock, Logger, Person } from './ports/index.js';
-import { buildSessionInvite } from './providers/local/ics.js';
-import { uidForCreateKey } from './providers/local/ics-calendar.js';
+import { toSessionInvite } from './providers/local/ics-calendar.js';
 import { createLocalProviders } from './providers/local/index.js';
 import { eraseOutboxMentions } from './providers/local/outbox-erase.js';
 import { Store } from './store/store.js';
@@ -21,22 +20,6 @@ import { runDue } from './app/jobs.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
-
-const renderLocalInvitation: InvitationRenderer = (ev, attendee, method, dtstamp) =>
-  buildSessionInvite({
-    method,
-    uid: uidForCreateKey(ev.createKey),
-    sequence: ev.sequence,
-    dtstamp,
-    start: ev.start,
-    end: ev.end,
-    summary: ev.subject,
-    description: ev.bodyText,
-    location: ev.location,
-    url: ev.onlineUrl,
-    organizer: ev.organizer,
-    attendee,
-  });
 
 /** Reads a secret from the data folder, creating it (readable only by this user) on first start. */
 function fileSecret(dataDir: string, name: string, given: string | undefined): string {
@@ -84,7 +67,7 @@ async function buildProviders(config: Config, logger: Logger): Promise<ProviderS
     recordsFor: (code) => local.recordsFor(`${code}.xlsx`),
     sender,
     limits: budget(LOCAL_LIMITS),
-    renderInvitation: renderLocalInvitation,
+    renderInvitation: toSessionInvite,
     eraseFromOutbox: (needle) => eraseOutboxMentions(local.outboxDir, [needle]),
   };
 }

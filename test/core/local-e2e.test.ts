@@ -5,6 +5,7 @@ import ICAL from 'ical.js';
 import ExcelJS from 'exceljs';
 import { join } from 'node:path';
 import { startTestService, type TestService } from '../support/service.js';
+import { workbookRows } from '../support/xlsx.js';
 
 function calendarPart(raw: string): string {
   const m = /Content-Type: text\/calendar[^\r\n]*(?:\r?\n[^\r\n]+)*\r?\n\r?\n([\s\S]*?)\r?\n--/i.exec(raw);
@@ -16,19 +17,6 @@ function calendarPart(raw: string): string {
   return body;
 }
 
-async function workbookRows(path: string, tab: string): Promise<Array<Record<string, unknown>>> {
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.readFile(path);
-  const ws = wb.getWorksheet(tab)!;
-  const headers = (ws.getRow(1).values as unknown[]).slice(1).map(String);
-  const out: Array<Record<string, unknown>> = [];
-  ws.eachRow((row, n) => {
-    if (n === 1) return;
-    const vals = (row.values as unknown[]).slice(1);
-    out.push(Object.fromEntries(headers.map((h, i) => [h, vals[i] ?? null])));
-  });
-  return out;
-}
 
 describe('a program on embedded defaults', () => {
   let svc: TestService;

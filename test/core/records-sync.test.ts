@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
 import { join } from 'node:path';
 import { startTestService, type TestService } from '../support/service.js';
+import { workbookRows } from '../support/xlsx.js';
 
 async function edit(file: string, change: (wb: ExcelJS.Workbook) => void): Promise<void> {
   const wb = new ExcelJS.Workbook();
@@ -11,17 +12,6 @@ async function edit(file: string, change: (wb: ExcelJS.Workbook) => void): Promi
   await wb.xlsx.writeFile(file);
 }
 
-async function rows(file: string, tab: string): Promise<Array<Record<string, unknown>>> {
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.readFile(file);
-  const ws = wb.getWorksheet(tab)!;
-  const headers = (ws.getRow(1).values as unknown[]).slice(1).map(String);
-  const out: Array<Record<string, unknown>> = [];
-  ws.eachRow((row, n) => {
-    if (n > 1) out.push(Object.fromEntries(headers.map((h, i) => [h, (row.values as unknown[])[i + 1] ?? null])));
-  });
-  return out;
-}
 
 describe('records sync on the local workbook', () => {
   let svc: TestService;
@@ -35,7 +25,7 @@ describe('records sync on the local workbook', () => {
   afterAll(async () => svc?.close());
 
   it('when a manager adds two learners and edits a Completion cell, then the valid one is imported, the other keeps its reason, and the edit is a conflict, not overwritten', async () => {
-    const before = await rows(file, 'Roster');
+    const before = await workbookRows(file, 'Roster');
     await edit(file, (wb) => {
       const roster = wb.getWorksheet('Roster')!;
       const headers = (roster.getRow(1).values as unknown[]).slice(1).map(String);
@@ -64,7 +54,7 @@ describe('records sync on the local workbook', () => {
     expect(nina).toBeTruthy();
     expect(nina.enrollments).toHaveLength(1);
 
-    const after = await rows(file, 'Roster');
+    const after = await workbookRows(file, 'Roster');
     // No duplicate row: the row Nina's manager typed became her keyed row.
     expect(after.filter((r) => r.Email === 'nina.new@example.com')).toHaveLength(1);
     expect(after.find((r) => r.Email === 'nina.new@example.com')!.Key).toBe(nina.id);
@@ -72,19 +62,19 @@ describe('records sync on the local workbook', () => {
     expect(String(noAddress.Status)).toContain('missing email');
     expect(after).toHaveLength(before.length + 2);
 
-    const completion = await rows(file, 'Completion');
+    const completion = await workbookRows(file, 'Completion');
     expect(completion[0]!.Status).toBe('Completed (told me in person)');
 
     // A second sync changes nothing further and still reports the kept edit.
     const again = await svc.api('POST', '/api/programs/SEC101/sync');
     expect(again.body.imported).toBe(0);
-    expect((await rows(file, 'Completion'))[0]!.Status).toBe('Completed (told me in person)');
+    expect((await workbookRows(file, 'Completion'))[0]!.Status).toBe('Completed (told me in person)');
     const checklist = await svc.api('GET', '/api/programs/SEC101/checklist');
     expect(checklist.body.items.map((i: { id: string }) => i.id)).toContain('records.conflicts');
   });
 
   it('when a coordinator types an attendance into the Attendance tab, then Muster takes it in', async () => {
-    const att = await rows(file, 'Attendance');
+    const att = await workbookRows(file, 'Attendance');
     const target = att.find((r) => !r.Attendance)!;
     await edit(file, (wb) => {
       const ws = wb.getWorksheet('Attendance')!;
