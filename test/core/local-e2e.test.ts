@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import ICAL from 'ical.js';
-import ExcelJS from 'exceljs';
 import { join } from 'node:path';
 import { startTestService, type TestService } from '../support/service.js';
 import { workbookRows } from '../support/xlsx.js';
