@@ -13,7 +13,7 @@ import { launchProgram } from '../src/app/launch.js';
 import { runDue } from '../src/app/jobs.js';
 import { programInput } from '../src/app/schemas.js';
 import { EXCHANGE_LIMITS, GMAIL_LIMITS } from '../src/domain/budget.js';
-import type { Clock, Logger } from '../src/ports/index.js';
+import type { Clock } from '../src/ports/index.js';
 import { createMicrosoftProviders } from '../src/providers/microsoft/index.js';
 import { createGoogleProviders, DELEGATION_SCOPES } from '../src/providers/google/index.js';
 import { createXlsxRecords } from '../src/providers/local/xlsx-records.js';
@@ -23,8 +23,8 @@ import { GOOGLE_LIMITS, GRAPH_LIMITS, googleCost, interleavedLog, replayUnderLim
 import type { Scale } from './scale.js';
 
 export type Provider = 'microsoft' | 'google' | 'local';
-import { learnerEmail, ORGANIZER_GOOGLE, ORGANIZER_MS } from './names.js';
-export { learnerEmail, ORGANIZER_GOOGLE, ORGANIZER_MS };
+import { learnerEmail, ORGANIZER_GOOGLE, ORGANIZER_MS, silentLogger } from './names.js';
+export { learnerEmail, ORGANIZER_GOOGLE, ORGANIZER_MS, silentLogger };
 const ACTOR = { tenantId: 'default', actor: 'bench', surface: 'api' as const };
 
 /** What one launch (Muster's or the naive client's) cost at the vendor, by kind of work. */
@@ -50,7 +50,6 @@ export interface LaunchFigures {
   wallMs: number;
 }
 
-export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 /** 40 sessions of 50 on working days from two weeks out, 09:00 and 14:00 Berlin time, so every reminder step is planned. */
 export function sessionPlan(count: number, now: number): Array<{ label: string; start: string; end: string }> {

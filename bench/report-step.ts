@@ -2,7 +2,7 @@
 import { createRuntime } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
 import { buildReport, reportToJson } from '../src/app/reports.js';
-import { silentLogger } from './launch.js';
+import { silentLogger } from './names.js';
 
 export interface ReportFigures {
   enrollments: number;

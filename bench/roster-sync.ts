@@ -10,8 +10,7 @@ import { GMAIL_LIMITS } from '../src/domain/budget.js';
 import { TAB } from '../src/domain/records.js';
 import { createGoogleProviders, DELEGATION_SCOPES } from '../src/providers/google/index.js';
 import { startGoogleEmulator } from '../test/emulators/google/index.js';
-import { silentLogger } from './launch.js';
-import { ORGANIZER_GOOGLE } from './names.js';
+import { ORGANIZER_GOOGLE, silentLogger } from './names.js';
 import { googleCost } from './quota-model.js';
 import { seedProgram } from './seed.js';
 

@@ -1,20 +1,19 @@
-// The benchmark's steps by name, so the same step runs in a child process (the real benchmark) or in this process (the small test run); it measures nothing itself.
-import { runMusterLaunch, type Provider } from './launch.js';
-import { runNaiveGoogle, runNaiveGraph } from './naive.js';
-import { runRosterSync } from './roster-sync.js';
-import { measureReport } from './report-step.js';
+// The benchmark's steps by name, so the same step runs in a child process (the real benchmark) or in this process (the small test run); each step's modules load only when it runs, so a report child carries no provider SDKs.
+import type { Provider } from './launch.js';
 
 export async function runStep(argv: string[]): Promise<unknown> {
   const [step, a, b] = argv;
   switch (step) {
     case 'launch':
-      return runMusterLaunch(a as Provider, JSON.parse(b!));
-    case 'naive':
-      return a === 'microsoft' ? runNaiveGraph(JSON.parse(b!)) : runNaiveGoogle(JSON.parse(b!));
+      return (await import('./launch.js')).runMusterLaunch(a as Provider, JSON.parse(b!));
+    case 'naive': {
+      const naive = await import('./naive.js');
+      return a === 'microsoft' ? naive.runNaiveGraph(JSON.parse(b!)) : naive.runNaiveGoogle(JSON.parse(b!));
+    }
     case 'sync':
-      return runRosterSync(JSON.parse(a!));
+      return (await import('./roster-sync.js')).runRosterSync(JSON.parse(a!));
     case 'report':
-      return measureReport(a!, b!);
+      return (await import('./report-step.js')).measureReport(a!, b!);
     default:
       throw new Error(`unknown benchmark step ${String(step)}`);
   }
