@@ -16,6 +16,7 @@ import { rotateFeedToken } from '../app/feed.js';
 import { exportLearner, eraseLearner } from '../app/privacy.js';
 import { previewTemplate, saveTemplate } from '../app/templates.js';
 import { route, type RouteDef } from './route-table.js';
+import { EXPORT_ROUTES } from './export.routes.js';
 
 const programIdParam = (p: Record<string, string>) => p.programId!;
 
@@ -202,5 +203,6 @@ export const API_ROUTES: RouteDef[] = [
   // ---- data protection ----
   route({ method: 'get', path: '/api/learners/:email/export', summary: "Export one learner's data", tag: 'privacy', handler: async ({ ctx, principal, params }) => exportLearner(ctx, principal.tenantId, params.email!) }),
   route({ method: 'post', path: '/api/learners/:email/erase', summary: 'Erase one learner everywhere (the audit log keeps a pseudonymous entry)', tag: 'privacy', handler: async ({ ctx, actor, params }) => eraseLearner(ctx, actor, params.email!) }),
+  ...EXPORT_ROUTES,
 ];
 
