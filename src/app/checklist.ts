@@ -57,6 +57,15 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
   if (!providers.directory && providers.calendar.provider === 'google') {
     providerItems.push({ id: 'provider.directory', area: 'provider', status: 'warning', reason: 'No directory administrator is configured: managers come from the roster\'s Manager Email column and enrolling a whole group is off', owner: program.owner, signedOff: null });
   }
+  if (providers.calendar.provider === 'microsoft') {
+    // Exchange Online caps an event at 500 attendees: such a session must be split before it can be one meeting.
+    for (const s of sessions.filter((x) => x.status === 'scheduled')) {
+      const seats = enrollments.filter((e) => e.sessionId === s.id && e.status === 'enrolled').length + s.instructors.length + (s.roomEmail ? 1 : 0);
+      if (seats > 500) {
+        providerItems.push({ id: `sessions.${s.id}.attendee-limit`, area: 'sessions', status: 'blocking', reason: `Session '${s.label}' has ${seats} attendees; an Outlook meeting holds at most 500. Split it into smaller sessions (lower its capacity and add a session).`, owner: program.owner, signedOff: null });
+      }
+    }
+  }
   const messages = await ctx.store.listMessages(t, { programId: program.id, status: ['unknown', 'failed'] });
   const unknown = messages.filter((m) => m.status === 'unknown');
   if (unknown.length > 0) {
