@@ -17,6 +17,7 @@ import { createEntraVerifier } from './http/auth/entra.js';
 import { createGoogleIdentityVerifier } from './http/auth/google-identity.js';
 import type { TokenVerifier } from './http/auth/principal.js';
 import { runDue } from './app/jobs.js';
+import { purgeExpired } from './app/retention.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -94,6 +95,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
     rsvpSecret: fileSecret(config.dataDir, 'rsvp-secret', config.MUSTER_RSVP_SECRET),
     workerId: opts.workerId ?? `worker-${process.pid}-${randomBytes(4).toString('hex')}`,
     messageRetentionDays: config.MUSTER_MESSAGE_RETENTION_DAYS,
+    jobLeaseMs: config.MUSTER_JOB_LEASE_MS,
     kickWorker: () => kick(),
   };
   const apiToken = fileSecret(config.dataDir, 'api-token', config.MUSTER_API_TOKEN);
@@ -111,6 +113,16 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
   });
 
   let timer: NodeJS.Timeout | null = null;
+  let heartbeat: NodeJS.Timeout | null = null;
+  let retention: NodeJS.Timeout | null = null;
+  const purge = async () => {
+    try {
+      const r = await purgeExpired(ctx, { messageRetentionDays: config.MUSTER_MESSAGE_RETENTION_DAYS, tenantGraceDays: config.MUSTER_TENANT_GRACE_DAYS });
+      if (r.messagesDeleted > 0 || r.tenantsDeleted.length > 0) logger.info('retention.ran', { messagesDeleted: r.messagesDeleted, tenantsDeleted: r.tenantsDeleted.length });
+    } catch (err) {
+      logger.error('retention.failed', { message: err instanceof Error ? err.message : String(err), code: err instanceof MusterError ? err.code : 'INTERNAL' });
+    }
+  };
   let running: Promise<void> | null = null;
   let again = false;
   let closed = false;
@@ -149,12 +161,25 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
       };
       timer = setInterval(() => void tick(), config.MUSTER_WORKER_INTERVAL_MS);
       timer.unref();
+      // Leases of jobs this process is still running are renewed every third of a lease, so no replica takes them over.
+      heartbeat = setInterval(() => {
+        store.heartbeat(ctx.workerId, new Date(clock.now().getTime() + config.MUSTER_JOB_LEASE_MS).toISOString()).catch((err: unknown) => {
+          logger.error('worker.heartbeat_failed', { message: err instanceof Error ? err.message : String(err) });
+        });
+      }, Math.max(250, Math.floor(config.MUSTER_JOB_LEASE_MS / 3)));
+      heartbeat.unref();
+      retention = setInterval(() => void purge(), config.MUSTER_RETENTION_INTERVAL_MS);
+      retention.unref();
+      void purge();
       kick();
     },
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
+      if (retention) clearInterval(retention);
+      // Heartbeats go on while the last batch finishes, so its leases do not lapse mid-job.
       if (running) await running;
+      if (heartbeat) clearInterval(heartbeat);
       await store.close();
     },
   };

@@ -39,6 +39,8 @@ export const envSchema = z.object({
   MUSTER_SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   MUSTER_WORKER: z.enum(['on', 'off']).default('on'),
   MUSTER_WORKER_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  MUSTER_JOB_LEASE_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
+  MUSTER_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(24 * 3600_000),
   MUSTER_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   MUSTER_RSVP_SECRET: z.string().trim().min(16, 'use at least 16 characters').optional(),
   MUSTER_API_TOKEN: optionalString,

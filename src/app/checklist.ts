@@ -1,5 +1,4 @@
 // Gathers a program's state for the launch checklist (store, budgets, provider readiness) and records sign-offs.
-import { budgetState } from '../domain/budget.js';
 import { computeChecklist } from '../domain/checklist.js';
 import { MusterError } from '../domain/errors.js';
 import type { JobKind } from '../domain/schedule.js';
@@ -28,8 +27,8 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
   const pending = program.status === 'launched' ? await ctx.store.listJobs(t, { programId: program.id, status: ['pending', 'done', 'running'] }) : [];
   const scheduledJobKinds = program.status === 'launched' ? [...new Set(pending.map((j) => j.kind).filter((k) => SCHEDULE_KINDS.has(k)))] as JobKind[] : undefined;
 
-  const history = await ctx.store.mailboxHistory(providers.sender.email, new Date(now.getTime() - 24 * 3600_000).toISOString());
-  const budget = budgetState(history, now.toISOString(), providers.limits);
+  const sentToday = await ctx.store.countSends(providers.sender.email, new Date(now.getTime() - 24 * 3600_000).toISOString());
+  const dailyUsedFraction = Math.max(sentToday / providers.limits.perDay, sentToday / providers.limits.recipientsPerDay);
 
   const providerItems: ChecklistItem[] = [];
   let busy: Record<string, BusyInterval[]> | undefined;
@@ -107,7 +106,7 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
       otherSessions,
       otherEnrollments,
       observedNames: { mailSubjects: (await ctx.store.listMessages(t, { programId: program.id })).slice(-50).map((m) => ({ key: m.key, subject: m.subject })) },
-      mailboxes: [{ mailbox: providers.sender.email, dailyUsedFraction: budget.dailyUsedFraction }],
+      mailboxes: [{ mailbox: providers.sender.email, dailyUsedFraction }],
       providerItems,
       improvementNotes: await ctx.store.listImprovementNotes(t, program.id),
     },

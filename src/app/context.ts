@@ -38,6 +38,8 @@ export interface AppContext {
   /** Identifies this process as a job-queue worker (leases carry it). */
   workerId: string;
   messageRetentionDays: number;
+  /** How long a claimed job stays leased without a heartbeat; a dead worker's jobs are taken again after this. */
+  jobLeaseMs: number;
   /** Asks the background worker to look for due jobs now (a no-op where no worker runs, e.g. the CLI). */
   kickWorker(): void;
 }

@@ -14,7 +14,6 @@ import { syncRecords } from './records-sync.js';
 /** Kinds a learner receives before a session; when several are due at once only the latest is sent. */
 const BEFORE_SESSION = new Set(['reminder', 'prerequisite', 'catch-up']);
 const MAX_ATTEMPTS = 8;
-const LEASE_MS = 5 * 60_000;
 
 export interface RunSummary {
   ran: number;
@@ -187,7 +186,7 @@ export async function runDue(ctx: AppContext, opts: { tenantId?: string; maxJobs
   const max = opts.maxJobs ?? Number.POSITIVE_INFINITY;
   for (;;) {
     const now = ctx.clock.now();
-    const batch = await ctx.store.claimDueJobs(now.toISOString(), ctx.workerId, new Date(now.getTime() + LEASE_MS).toISOString(), Math.min(50, max - summary.ran), opts.tenantId);
+    const batch = await ctx.store.claimDueJobs(now.toISOString(), ctx.workerId, new Date(now.getTime() + ctx.jobLeaseMs).toISOString(), Math.min(50, max - summary.ran), opts.tenantId);
     if (batch.length === 0) break;
     for (const job of batch) {
       await runOne(ctx, job, summary);

@@ -87,13 +87,17 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
   }
 
   const now = ctx.clock.now();
-  const history = await store.mailboxHistory(sender.email, new Date(now.getTime() - 24 * 3600_000).toISOString());
+  // Only the part of the history that decides the budget, so a check costs the same late in a busy day.
+  const history = await store.budgetHistory(sender.email, now.toISOString(), providers.limits);
   const budget = budgetState(history, now.toISOString(), providers.limits);
   if (!budget.canSend) {
     return { status: 'deferred', until: budget.waitUntil ?? new Date(now.getTime() + 60_000).toISOString(), reason: `the send budget of ${sender.email} is used up for now` };
   }
 
-  await store.updateMessage(d.tenantId, d.key, { attempts: row.attempts + 1 });
+  // Only one worker may begin this attempt: another that read the same row (its lease lapsed) stands back.
+  if (!(await store.claimMessageAttempt(d.tenantId, d.key, row.attempts))) {
+    return { status: 'deferred', until: new Date(now.getTime() + 60_000).toISOString(), reason: 'another worker is sending this message' };
+  }
   const outcome = await mailer.send(msg, row.provider_id ? { providerId: row.provider_id } : undefined);
   switch (outcome.status) {
     case 'sent':

@@ -68,22 +68,11 @@ export interface MailboxLimits {
 }
 
 export class Store {
-  /** Longest lease a claim may hand out, when set (a worker process sets it from MUSTER_JOB_LEASE_MS); shared by every Store of one connection. */
-  private leaseLimit: { ms: number | null };
-
   private constructor(
     readonly db: Kysely<Database> | Transaction<Database>,
     readonly dialect: Dialect,
     private readonly root: Kysely<Database>,
-    leaseLimit?: { ms: number | null },
-  ) {
-    this.leaseLimit = leaseLimit ?? { ms: null };
-  }
-
-  /** Caps every lease claimDueJobs hands out at `ms` after its `now` (null: leases are as long as the caller asks). */
-  setLeaseLimit(ms: number | null): void {
-    this.leaseLimit.ms = ms;
-  }
+  ) {}
 
   /** Opens (and migrates) the store named by a sqlite: or postgres:// URL. */
   static async open(databaseUrl: string): Promise<Store> {
@@ -115,7 +104,7 @@ export class Store {
   /** Runs fn in one transaction; everything it writes commits together or not at all. */
   async tx<T>(fn: (s: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.root.transaction().execute((trx) => fn(new Store(trx, this.dialect, this.root, this.leaseLimit)));
+    return this.root.transaction().execute((trx) => fn(new Store(trx, this.dialect, this.root)));
   }
 
   // ---- tenants -------------------------------------------------------------------------------
@@ -474,9 +463,7 @@ export class Store {
    * Leases up to `limit` jobs due at `now` (pending, or running with an expired lease) to `owner`.
    * PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never take the same job; SQLite has one writer.
    */
-  async claimDueJobs(now: string, owner: string, requestedLeaseUntil: string, limit: number, tenantId?: string): Promise<JobRow[]> {
-    const cap = this.leaseLimit.ms;
-    const leaseUntil = cap !== null && Date.parse(requestedLeaseUntil) - Date.parse(now) > cap ? new Date(Date.parse(now) + cap).toISOString() : requestedLeaseUntil;
+  async claimDueJobs(now: string, owner: string, leaseUntil: string, limit: number, tenantId?: string): Promise<JobRow[]> {
     return this.tx(async (s) => {
       if (s.dialect === 'postgres') {
         const tenantFilter = tenantId ? sql`AND tenant_id = ${tenantId}` : sql``;
@@ -641,6 +628,18 @@ export class Store {
       .where('status', '=', 'pending')
       .executeTakeFirst();
     return Number(res.numUpdatedRows ?? 0) === 1;
+  }
+
+  /** How many messages a mailbox sent (or may have sent) since an instant. */
+  async countSends(mailbox: string, since: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('mailbox', '=', mailbox)
+      .where('sent_at', '>=', since)
+      .where('status', 'in', ['sent', 'unknown'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async deleteMessagesBefore(before: string): Promise<number> {
