@@ -161,6 +161,16 @@ describe('Muster on Google Workspace', () => {
     expect(learners.body.learners.map((l: { email: string }) => l.email)).toContain('newbie@acme.example');
   });
 
+  it('when a learner\'s mail bounces, then the next sync marks them undeliverable on the roster and the checklist', async () => {
+    emulator.state.addBounce(COORDINATOR, { recipient: 'learner9@acme.example' });
+    await svc.api('POST', '/api/programs/SEC101/sync');
+    const roster = emulator.state.spreadsheet(spreadsheetId).values('Roster');
+    const h = roster[0]!;
+    expect(roster.find((r) => r[h.indexOf('Email')] === 'learner9@acme.example')![h.indexOf('Status')]).toBe('Undeliverable');
+    const checklist = await svc.api('GET', '/api/programs/SEC101/checklist');
+    expect(checklist.body.items.find((i: { id: string }) => i.id === 'roster.undeliverable').reason).toContain('learner9@acme.example');
+  });
+
   it('when the suite has run, then every request body the emulator received validated against the discovery documents', () => {
     expect(emulator.violations()).toEqual([]);
   });
