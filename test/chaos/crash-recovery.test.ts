@@ -1,0 +1,154 @@
+// Crash recovery: the service is SIGKILLed after the calendar created an event but before Muster recorded it; a restart on the same data must not create a second event.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGraphEmulator, type Fault, type GraphEmulator } from '../emulators/graph/index.js';
+
+const ORGANIZER = 'training@contoso.com';
+const CHILD = join(import.meta.dirname, 'crash-child.ts');
+
+interface Child {
+  proc: ChildProcessWithoutNullStreams;
+  url: string;
+  /** The next line the child writes that starts with `prefix`. */
+  next(prefix: string): Promise<string>;
+}
+
+async function startChild(env: Record<string, string>): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: join(import.meta.dirname, '..', '..'), env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let buffer = '';
+  const waiters: Array<{ prefix: string; resolve: (l: string) => void }> = [];
+  const lines: string[] = [];
+  let stderr = '';
+  const exitWaiters: Array<(e: Error) => void> = [];
+  proc.once('exit', (code, signal) => {
+    for (const r of exitWaiters.splice(0)) r(new Error(`child exited (${code ?? signal}): ${stderr.slice(-2000)}`));
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  proc.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      const w = waiters.findIndex((x) => line.startsWith(x.prefix));
+      if (w >= 0) waiters.splice(w, 1)[0]!.resolve(line);
+      else lines.push(line);
+    }
+  });
+  const next = (prefix: string) =>
+    new Promise<string>((resolve, reject) => {
+      const found = lines.findIndex((l) => l.startsWith(prefix));
+      if (found >= 0) return resolve(lines.splice(found, 1)[0]!);
+      waiters.push({ prefix, resolve });
+      if (proc.exitCode !== null || proc.signalCode !== null) reject(new Error(`child exited (${proc.exitCode ?? proc.signalCode}) waiting for "${prefix}": ${stderr.slice(-2000)}`));
+      else exitWaiters.push(reject);
+    });
+  const ready = await next('ready ');
+  return { proc, url: ready.slice('ready '.length).trim(), next };
+}
+
+async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'text/csv' : 'application/json' }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+function killHard(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
+    child.proc.once('exit', () => resolve());
+    child.proc.kill('SIGKILL');
+  });
+}
+
+describe('a crash between the calendar creating an event and Muster recording it', () => {
+  let em: GraphEmulator | undefined;
+  const children: Child[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), 'muster-crash-'));
+
+  afterAll(async () => {
+    for (const c of children) await killHard(c);
+    await em?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when the service is killed -9 right after Graph created the event and restarted on the same data, then there is exactly one event (transactionId dedupe off)', async () => {
+    em = await startGraphEmulator({ transactionIdWindowMs: 0 });
+    em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
+    em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
+    const env = {
+      MUSTER_DATA_DIR: dataDir,
+      MUSTER_LOG_LEVEL: 'error',
+      MUSTER_SEED_DEMO: 'false',
+      MUSTER_JOB_LEASE_MS: '1000',
+      MUSTER_PROVIDER: 'microsoft',
+      MS_TENANT_ID: em.tenantId,
+      MS_CLIENT_ID: em.clientId,
+      MS_CLIENT_SECRET: em.clientSecret,
+      MS_ORGANIZER: ORGANIZER,
+      MS_AUTHORITY_HOST: em.authorityHost,
+      GRAPH_BASE_URL: em.baseUrl,
+    };
+    const first = await startChild(env);
+    children.push(first);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    const created = await api(first.url, token, 'POST', '/api/programs', {
+      name: 'Crash Course',
+      code: 'CRASH1',
+      owner: ORGANIZER,
+      sessions: [{ label: 'Day 1', start: '2027-10-04T09:00', end: '2027-10-04T12:00', zone: 'Europe/Berlin', room: 'Room 4.01', roomEmail: 'room401@contoso.com', backupPlan: 'Room 2.03', instructors: ['ines@contoso.com'], capacity: 20 }],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const rows = ['Email,Name,Manager Email,Time Zone', ...Array.from({ length: 5 }, (_, i) => `learner${i}@contoso.com,Learner ${i},boss@contoso.com,Europe/Berlin`)];
+    expect((await api(first.url, token, 'POST', '/api/programs/CRASH1/roster', rows.join('\n'))).body.imported).toBe(5);
+    expect((await api(first.url, token, 'POST', '/api/programs/CRASH1/launch', { force: true, reason: 'crash test without owners' })).status).toBe(200);
+
+    // The create lands, its answer is lost, and from then on the emulator holds every request of this process until it is killed.
+    const faults = em.faults;
+    const realPick = faults.pick.bind(faults);
+    const landed = () => faults.applied.some((a) => a.method === 'POST' && /\/events$/.test(a.path) && a.fault.kind === 'drop');
+    faults.pick = (req, random) => (landed() ? ({ kind: 'slow', ms: 3000 } satisfies Fault) : realPick(req, random));
+    faults.inject({ match: { method: 'POST', path: /\/events$/ }, fault: { kind: 'drop', afterEffect: true } });
+    first.proc.stdin.write('run\n');
+    const deadline = Date.now() + 30_000;
+    while (!landed()) {
+      if (Date.now() > deadline) throw new Error('the event create never reached the emulator');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await killHard(first);
+    faults.pick = realPick;
+    expect(em.state.events(ORGANIZER).filter((e) => !e.isCancelled)).toHaveLength(1);
+    const createdId = em.state.events(ORGANIZER)[0]!.id;
+
+    // The dead process's job lease runs out; a new process on the same data folder runs what is due.
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await startChild(env);
+    children.push(second);
+    let recorded: Array<string | null> = [];
+    for (let round = 0; round < 10; round++) {
+      second.proc.stdin.write('run\n');
+      const summary = JSON.parse((await second.next('done ')).slice(5)) as { failed: number; eventJobsLeft: number; recorded: Array<string | null> };
+      expect(summary.failed).toBe(0);
+      recorded = summary.recorded;
+      if (summary.eventJobsLeft === 0) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const events = em.state.events(ORGANIZER).filter((e) => !e.isCancelled);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.id).toBe(createdId);
+    expect(events[0]!.attendees.filter((a) => a.email.startsWith('learner'))).toHaveLength(5);
+    // The restarted service adopted the event it had created before it died, and recorded it.
+    expect(recorded).toEqual([createdId]);
+    second.proc.stdin.write('quit\n');
+    expect(em.violations()).toEqual([]);
+  }, 90_000);
+});
