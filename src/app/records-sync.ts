@@ -1,6 +1,6 @@
 // Syncs a program's records tabs: read first, merge three ways against the last synced copy, import people's edits, write only what changed.
 import { randomUUID } from 'node:crypto';
-import { ALL_TABS, COL, TAB } from '../domain/records.js';
+import { ALL_TABS, COL, TAB, TABS } from '../domain/records.js';
 import { checkRosterRows } from '../domain/roster.js';
 import type { Attendance, Program } from '../domain/types.js';
 import type { Cell, RecordRow, RecordsPort, TabSpec } from '../ports/index.js';
@@ -149,6 +149,11 @@ export async function syncRecords(ctx: AppContext, providers: ProviderSet, progr
     report.written += toWrite.length;
     report.deleted += stale.length;
     await ctx.store.replaceBaseline(t, program.id, tab.name, nextBase);
+  }
+  // Each manager finds their people through a saved view on the tabs they read (where the records store has views).
+  if (records.ensurePersonViews) {
+    const managers = [...new Set((await ctx.store.learnersForProgram(t, program.id)).map((l) => l.managerEmail).filter((m): m is string => !!m))].sort();
+    for (const tab of [TABS.attendance, TABS.completion]) await records.ensurePersonViews(tab, 'Manager Email', managers);
   }
   await ctx.store.replaceBaseline(t, program.id, '#conflicts', new Map(report.conflicts.map((c) => [`${c.tab}:${c.key}:${c.column}`, c as unknown as Record<string, unknown>])));
   ctx.logger.info('records.synced', { program: program.code, written: report.written, imported: report.imported, conflicts: report.conflicts.length });

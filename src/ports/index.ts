@@ -131,6 +131,11 @@ export interface RecordsPort {
   /** Updates rows in place by key, appending only keys not yet present. */
   upsertRows(tab: TabSpec, rows: RecordRow[]): Promise<void>;
   deleteRows(tab: TabSpec, keys: string[]): Promise<void>;
+  /**
+   * Saved per-person views of a tab (Google filter views), e.g. one per manager on their "Manager Email" column; adds the
+   * missing ones. A convenience for finding one's people, never access control.
+   */
+  ensurePersonViews?(tab: TabSpec, column: string, people: string[]): Promise<void>;
 }
 
 export interface DirectoryPort {

@@ -117,6 +117,15 @@ describe('Muster on Google Workspace', () => {
     expect([...perLearner.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('when the records are written, then each manager has a saved filter view of their people on Attendance and Completion', () => {
+    const sheet = emulator.state.spreadsheet(spreadsheetId);
+    for (const tab of ['Attendance', 'Completion']) {
+      const views = (sheet.sheet(tab).filterViews ?? []) as Array<{ title: string; filterSpecs: Array<{ filterCriteria: { condition: { values: Array<{ userEnteredValue: string }> } } }> }>;
+      expect(views.map((v) => v.title).sort()).toEqual(['Muster: boss0@acme.example', 'Muster: boss1@acme.example', 'Muster: boss2@acme.example']);
+      expect(views[0]!.filterSpecs[0]!.filterCriteria.condition.values[0]!.userEnteredValue).toMatch(/^boss\d@acme\.example$/);
+    }
+  });
+
   it('when a manager sorts the Attendance tab and Muster then marks an attendance, then the right row changes', async () => {
     emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Email', descending: true });
     const state = await svc.api('GET', '/api/programs/SEC101/sessions');

@@ -130,6 +130,32 @@ export class GoogleSheetsRecords implements RecordsPort {
     await this.batchUpdate(requests);
   }
 
+  async ensurePersonViews(tab: TabSpec, column: string, people: string[]): Promise<void> {
+    if (people.length === 0) return;
+    const res = await withRetry(
+      'sheets.spreadsheets.get',
+      () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, ranges: [quoteTab(tab.name)], fields: 'sheets(properties(sheetId,title),filterViews(title))' }),
+      this.retry,
+    );
+    const sheet = res.data.sheets?.find((x) => x.properties?.title === tab.name);
+    if (!sheet) return;
+    const columnIndex = tab.headers.indexOf(column);
+    if (columnIndex < 0) return;
+    const titles = new Set((sheet.filterViews ?? []).map((f) => f.title));
+    const requests: sheets_v4.Schema$Request[] = people
+      .filter((p) => !titles.has(personViewTitle(p)))
+      .map((p) => ({
+        addFilterView: {
+          filter: {
+            title: personViewTitle(p),
+            range: { sheetId: sheet.properties!.sheetId! },
+            filterSpecs: [{ columnIndex, filterCriteria: { condition: { type: 'TEXT_EQ', values: [{ userEnteredValue: p }] } } }],
+          },
+        },
+      }));
+    if (requests.length > 0) await this.batchUpdate(requests);
+  }
+
   async readTab(tab: TabSpec): Promise<RecordRow[]> {
     const grid = await this.readGrid(tab);
     // A row a person typed has no key yet: its content fingerprint lets a later upsert find and claim it, even after a sort.
@@ -478,4 +504,9 @@ function colLetter(index: number): string {
 function fingerprint(cells: Record<string, Cell>): string {
   const keys = Object.keys(cells).sort();
   return createHash('sha256').update(JSON.stringify(keys.map((k) => [k, cells[k] ?? null]))).digest('hex').slice(0, 16);
+}
+
+/** The title of a person's saved view (Sheets shows it under Data → Filter views). */
+export function personViewTitle(person: string): string {
+  return `Muster: ${person}`.slice(0, 100);
 }
