@@ -12,6 +12,8 @@ export interface Scale {
     /** Requests per second tried, lowest first, to find the highest rate with p99 under the target. */
     rates: number[];
     coldStarts: number;
+    /** Requests in a row on one connection per route and size, for the growth figures. */
+    singleRequests: number;
   };
   report: { enrollments: number; growth: number[] };
 }
@@ -20,7 +22,7 @@ export const FULL: Scale = {
   name: 'full',
   launch: { learners: 2_000, sessions: 40, offsetsMinutes: [7 * 24 * 60, 24 * 60, 60] },
   rosterSync: { rows: 5_000, edits: 50 },
-  service: { learners: 5_000, seconds: 6, connections: 10, rates: [25, 50, 100, 200, 400, 800], coldStarts: 5 },
+  service: { learners: 5_000, seconds: 6, connections: 10, rates: [25, 50, 100, 200, 400, 800], coldStarts: 5, singleRequests: 5 },
   report: { enrollments: 100_000, growth: [1_000, 5_000, 20_000, 100_000] },
 };
 
@@ -28,7 +30,7 @@ export const SMALL: Scale = {
   name: 'small',
   launch: { learners: 12, sessions: 2, offsetsMinutes: [7 * 24 * 60, 24 * 60, 60] },
   rosterSync: { rows: 20, edits: 3 },
-  service: { learners: 50, seconds: 1, connections: 10, rates: [50], coldStarts: 1 },
+  service: { learners: 50, seconds: 1, connections: 10, rates: [50], coldStarts: 1, singleRequests: 2 },
   report: { enrollments: 200, growth: [50, 200] },
 };
 
