@@ -1,10 +1,12 @@
 // Crash recovery: the service is SIGKILLed after the calendar created an event but before Muster recorded it; a restart on the same data must not create a second event.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGraphEmulator, type Fault, type GraphEmulator } from '../emulators/graph/index.js';
+import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/index.js';
+import { DELEGATION_SCOPES } from '../../src/providers/google/google-auth.js';
 
 const ORGANIZER = 'training@contoso.com';
 const CHILD = join(import.meta.dirname, 'crash-child.ts');
@@ -62,6 +64,34 @@ async function api(url: string, token: string, method: string, path: string, bod
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Creates a one-session, five-learner program through the child's API and launches it. */
+async function launchProgram(url: string, token: string, domain: string, owner: string): Promise<void> {
+  const created = await api(url, token, 'POST', '/api/programs', {
+    name: 'Crash Course',
+    code: 'CRASH1',
+    owner,
+    sessions: [{ label: 'Day 1', start: '2027-10-04T09:00', end: '2027-10-04T12:00', zone: 'Europe/Berlin', room: 'Room 4.01', roomEmail: `room401@${domain}`, backupPlan: 'Room 2.03', instructors: [`ines@${domain}`], capacity: 20 }],
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const rows = ['Email,Name,Manager Email,Time Zone', ...Array.from({ length: 5 }, (_, i) => `learner${i}@${domain},Learner ${i},boss@${domain},Europe/Berlin`)];
+  expect((await api(url, token, 'POST', '/api/programs/CRASH1/roster', rows.join('\n'))).body.imported).toBe(5);
+  expect((await api(url, token, 'POST', '/api/programs/CRASH1/launch', { force: true, reason: 'crash test without owners' })).status).toBe(200);
+}
+
+/** Runs due jobs in the child until no event job is left; returns the event ids Muster recorded. */
+async function runUntilEventsRecorded(child: Child): Promise<Array<string | null>> {
+  let recorded: Array<string | null> = [];
+  for (let round = 0; round < 10; round++) {
+    child.proc.stdin.write('run\n');
+    const summary = JSON.parse((await child.next('done ')).slice(5)) as { failed: number; eventJobsLeft: number; recorded: Array<string | null> };
+    expect(summary.failed).toBe(0);
+    recorded = summary.recorded;
+    if (summary.eventJobsLeft === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return recorded;
+}
+
 function killHard(child: Child): Promise<void> {
   return new Promise((resolve) => {
     if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
@@ -72,13 +102,17 @@ function killHard(child: Child): Promise<void> {
 
 describe('a crash between the calendar creating an event and Muster recording it', () => {
   let em: GraphEmulator | undefined;
+  let gem: GoogleEmulator | undefined;
   const children: Child[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'muster-crash-'));
+  const googleDir = mkdtempSync(join(tmpdir(), 'muster-crash-google-'));
 
   afterAll(async () => {
     for (const c of children) await killHard(c);
     await em?.close();
+    await gem?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(googleDir, { recursive: true, force: true });
   });
 
   it('when the service is killed -9 right after Graph created the event and restarted on the same data, then there is exactly one event (transactionId dedupe off)', async () => {
@@ -150,5 +184,52 @@ describe('a crash between the calendar creating an event and Muster recording it
     expect(recorded).toEqual([createdId]);
     second.proc.stdin.write('quit\n');
     expect(em.violations()).toEqual([]);
+  }, 90_000);
+
+  it('when the service is killed -9 inside the Calendar insert and restarted on the same data, then there is exactly one event on Google (found by its client-chosen id)', async () => {
+    const COORDINATOR = 'coord@acme.example';
+    gem = await startGoogleEmulator();
+    gem.state.addUser({ email: COORDINATOR, name: 'Casey Coordinator' });
+    const keyFile = join(googleDir, 'key.json');
+    writeFileSync(keyFile, JSON.stringify(gem.createServiceAccountKey({ delegatedScopes: DELEGATION_SCOPES })));
+    const dir = join(googleDir, 'data');
+    const env = {
+      MUSTER_DATA_DIR: dir,
+      MUSTER_LOG_LEVEL: 'error',
+      MUSTER_SEED_DEMO: 'false',
+      MUSTER_JOB_LEASE_MS: '1000',
+      MUSTER_PROVIDER: 'google',
+      GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
+      GOOGLE_IMPERSONATE: COORDINATOR,
+      GOOGLE_SPREADSHEET_ID: gem.state.createSpreadsheet('Muster records'),
+      GOOGLE_API_ROOT_URL: gem.rootUrl,
+      GOOGLE_TOKEN_URL: gem.tokenUrl,
+    };
+    const first = await startChild(env);
+    children.push(first);
+    const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
+    await launchProgram(first.url, token, 'acme.example', COORDINATOR);
+
+    // The emulator kills the process as it takes the insert; the insert itself still completes, and no answer reaches Muster.
+    let killed = false;
+    gem.beforeNext('calendar.events.insert', () => {
+      killed = first.proc.kill('SIGKILL');
+    });
+    first.proc.stdin.write('run\n');
+    await new Promise<void>((resolve) => first.proc.once('exit', () => resolve()));
+    expect(killed).toBe(true);
+    const live = () => gem!.state.events(COORDINATOR).filter((e) => e.status !== 'cancelled');
+    expect(live()).toHaveLength(1);
+    const createdId = live()[0]!.id as string;
+
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await startChild(env);
+    children.push(second);
+    const recorded = await runUntilEventsRecorded(second);
+    second.proc.stdin.write('quit\n');
+    expect(live()).toHaveLength(1);
+    expect(live()[0]!.id).toBe(createdId);
+    expect(recorded).toEqual([createdId]);
+    expect(gem.violations()).toEqual([]);
   }, 90_000);
 });
