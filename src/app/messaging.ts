@@ -84,6 +84,8 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
       return { status: 'unknown', reason: 'the provider could not tell whether it was sent' };
     }
     ctx.logger.info('mail.settled', { key: d.key, outcome: 'not-sent' });
+    // Not sent after all: the row is an ordinary pending send again, which this attempt may claim.
+    if (row.status !== 'pending') await store.updateMessage(d.tenantId, d.key, { status: 'pending' });
   }
 
   const now = ctx.clock.now();
@@ -112,6 +114,11 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
         if (settled === 'sent') {
           await store.updateMessage(d.tenantId, d.key, { status: 'sent', error: null });
           return { status: 'sent' };
+        }
+        if (settled === 'not-sent') {
+          // The provider never took it: a later attempt (settling first again) sends it, so nothing goes missing.
+          await store.updateMessage(d.tenantId, d.key, { status: 'pending', sent_at: null, error: outcome.reason });
+          return { status: 'failed', reason: `not sent: ${outcome.reason}`, retryable: true, pauseMailbox: false, code: 'PROVIDER_UNAVAILABLE' };
         }
       }
       return { status: 'unknown', reason: outcome.reason };

@@ -42,7 +42,8 @@ export function toGraphMessage(msg: OutgoingMessage, organizer: string): Record<
 }
 
 function failed(error: MusterError): SendOutcome {
-  const retryable = ['PROVIDER_THROTTLED', 'PROVIDER_UNAVAILABLE', 'LIMIT_EXCEEDED', 'NOT_FOUND'].includes(error.code);
+  // Nothing was sent when a draft step fails, even with an unknown outcome (a draft is never delivered): try again later.
+  const retryable = ['PROVIDER_THROTTLED', 'PROVIDER_UNAVAILABLE', 'LIMIT_EXCEEDED', 'NOT_FOUND', 'OUTCOME_UNKNOWN'].includes(error.code);
   const pauseMailbox = error.code === 'LIMIT_EXCEEDED' || error.code === 'PROVIDER_AUTH_FAILED';
   return { status: 'failed', error, retryable, pauseMailbox };
 }
