@@ -40,8 +40,7 @@ const toNewJob = (p: PlannedJob, programId: string): NewJob => ({
 export async function enqueueEventSync(ctx: AppContext, program: Program, session: Session, opts: { cancelMessage?: string } = {}): Promise<void> {
   const now = nowIso(ctx);
   if (!opts.cancelMessage) {
-    const pending = await ctx.store.listJobs(session.tenantId, { sessionId: session.id, status: ['pending'], kind: 'event-sync' });
-    if (pending.length > 0) return;
+    if (await ctx.store.hasPendingJob(session.tenantId, 'event-sync', { sessionId: session.id })) return;
   }
   await ctx.store.addJobs(session.tenantId, [
     {
@@ -58,8 +57,7 @@ export async function enqueueEventSync(ctx: AppContext, program: Program, sessio
 }
 
 export async function enqueueRecordsSync(ctx: AppContext, program: Program): Promise<void> {
-  const pending = await ctx.store.listJobs(program.tenantId, { programId: program.id, status: ['pending'], kind: 'records-sync' });
-  if (pending.length > 0) return;
+  if (await ctx.store.hasPendingJob(program.tenantId, 'records-sync', { programId: program.id })) return;
   const now = nowIso(ctx);
   await ctx.store.addJobs(program.tenantId, [{ key: `records-sync:${program.id}:${randomUUID()}`, kind: 'records-sync', programId: program.id, sessionId: null, learnerId: null, runAt: now, payload: {} }], now);
   ctx.kickWorker();

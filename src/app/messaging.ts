@@ -80,8 +80,9 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
       return { status: 'already-sent' };
     }
     if (settled === 'unknown') {
+      // Still undecided: keep it unknown (reported) and look again on a later attempt; never resend blindly.
       await store.updateMessage(d.tenantId, d.key, { status: 'unknown', error: row.error ?? 'the provider could not tell whether it was sent' });
-      return { status: 'unknown', reason: 'the provider could not tell whether it was sent' };
+      return { status: 'failed', reason: 'the provider could not tell whether it was sent', retryable: true, pauseMailbox: false, code: 'OUTCOME_UNKNOWN' };
     }
     ctx.logger.info('mail.settled', { key: d.key, outcome: 'not-sent' });
     // Not sent after all: the row is an ordinary pending send again, which this attempt may claim.
@@ -114,6 +115,9 @@ export async function deliver(ctx: AppContext, providers: ProviderSet, d: Delive
         if (settled === 'sent') {
           await store.updateMessage(d.tenantId, d.key, { status: 'sent', error: null });
           return { status: 'sent' };
+        }
+        if (settled === 'unknown') {
+          return { status: 'failed', reason: `outcome unknown: ${outcome.reason}`, retryable: true, pauseMailbox: false, code: 'OUTCOME_UNKNOWN' };
         }
         if (settled === 'not-sent') {
           // The provider never took it: a later attempt (settling first again) sends it, so nothing goes missing.

@@ -267,11 +267,24 @@ function m002(dialect: Dialect): Migration {
   };
 }
 
+/** "Is a sync of this kind already queued?" is asked on every write; it must not scan a program's jobs. */
+function m003(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('jobs_program_kind').on('jobs').columns(['tenant_id', 'program_id', 'kind', 'status']).execute();
+      await db.schema.createIndex('jobs_session_kind').on('jobs').columns(['tenant_id', 'session_id', 'kind', 'status']).execute();
+    },
+    async down() {
+      throw new Error('Muster migrations only move forward');
+    },
+  };
+}
+
 /** Append-only: never edit a released migration, add the next one. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_initial': m001(dialect), '002_score_double': m002(dialect) };
+      return { '001_initial': m001(dialect), '002_score_double': m002(dialect), '003_jobs_kind_index': m003() };
     },
   };
 }

@@ -510,6 +510,14 @@ export class Store {
     await this.db.updateTable('jobs').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).where('lease_owner', '=', owner).execute();
   }
 
+  /** Whether a pending job of this kind exists for the program (or session); answered from an index, without a scan. */
+  async hasPendingJob(tenantId: string, kind: string, scope: { programId?: string; sessionId?: string }): Promise<boolean> {
+    let q = this.db.selectFrom('jobs').select('id').where('tenant_id', '=', tenantId).where('kind', '=', kind).where('status', '=', 'pending');
+    if (scope.programId) q = q.where('program_id', '=', scope.programId);
+    if (scope.sessionId) q = q.where('session_id', '=', scope.sessionId);
+    return (await q.limit(1).executeTakeFirst()) !== undefined;
+  }
+
   /** Marks a pending job skipped with its reason (no lease involved: nobody runs it). */
   async skipPendingJob(tenantId: string, id: string, reason: string, now: string): Promise<void> {
     await this.db.updateTable('jobs').set({ status: 'skipped', last_error: reason, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').execute();

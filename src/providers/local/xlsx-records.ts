@@ -2,7 +2,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+
+// exceljs takes seconds to import on a small machine: load it when a workbook is first touched, not at start-up.
+let excelModule: typeof ExcelJS | null = null;
+async function excel(): Promise<typeof ExcelJS> {
+  excelModule ??= (await import('exceljs')).default;
+  return excelModule;
+}
+/** The loaded module, for code that runs only after a workbook was loaded or created. */
+function loadedExcel(): typeof ExcelJS {
+  if (!excelModule) throw new MusterError('INTERNAL', 'exceljs used before it was loaded');
+  return excelModule;
+}
 import { MusterError } from '../../domain/errors.js';
 import { COL } from '../../domain/records.js';
 import type { Cell, RecordRow, RecordsPort, TabSpec } from '../../ports/index.js';
@@ -75,12 +87,12 @@ async function loadWorkbook(file: string): Promise<ExcelJS.Workbook> {
   const s = await statOrNull(file);
   if (s === null) {
     cache.delete(file);
-    return new ExcelJS.Workbook();
+    return new (await excel()).Workbook();
   }
   const hit = cache.get(file);
   if (hit && hit.stamp === stampOf(s)) return hit.workbook;
   cache.delete(file);
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await excel()).Workbook();
   try {
     await workbook.xlsx.readFile(file);
   } catch (err) {
@@ -91,7 +103,7 @@ async function loadWorkbook(file: string): Promise<ExcelJS.Workbook> {
 
 /** A cell's value as exceljs must write it: shared formulas are written as plain formulas. */
 function copyValue(cell: ExcelJS.Cell): ExcelJS.CellValue {
-  if (cell.type === ExcelJS.ValueType.Formula) {
+  if (cell.type === loadedExcel().ValueType.Formula) {
     const formula = cell.formula;
     return formula ? ({ formula, result: cell.result } as ExcelJS.CellFormulaValue) : ((cell.result ?? null) as ExcelJS.CellValue);
   }
@@ -106,7 +118,7 @@ async function writeWorkbook(workbook: ExcelJS.Workbook, file: string, skip: Map
   await mkdir(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: tmp, useStyles: true, useSharedStrings: false });
+    const writer = new (await excel()).stream.xlsx.WorkbookWriter({ filename: tmp, useStyles: true, useSharedStrings: false });
     for (const ws of workbook.worksheets) {
       const skipped = skip.get(ws.name) ?? new Set<number>();
       const out = writer.addWorksheet(ws.name, {
