@@ -90,7 +90,18 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
     store,
     clock,
     logger,
-    providersFor: async () => (providers ??= await buildProviders(config, logger)),
+    providersFor: async (tenantId: string) => {
+      // One install holds one organizer mailbox (Microsoft) or one coordinator and Sheet (Google). Another consented
+      // tenant must never act through them: its work stops with a clear reason instead.
+      if (config.MUSTER_PROVIDER !== 'local' && tenantId !== config.MUSTER_TENANT) {
+        const t = await store.getTenant(tenantId);
+        const configured = config.MUSTER_PROVIDER === 'microsoft' ? config.MS_TENANT_ID : config.GOOGLE_DOMAIN;
+        if (!t || !configured || t.external_id !== configured) {
+          throw new MusterError('CONFIG_INVALID', `This Muster install is configured for one organisation; tenant ${tenantId} has no organizer mailbox of its own here`);
+        }
+      }
+      return (providers ??= await buildProviders(config, logger));
+    },
     publicUrl: config.publicUrl,
     rsvpSecret: fileSecret(config.dataDir, 'rsvp-secret', config.MUSTER_RSVP_SECRET),
     workerId: opts.workerId ?? `worker-${process.pid}-${randomBytes(4).toString('hex')}`,
