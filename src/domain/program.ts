@@ -20,13 +20,6 @@ export const DEFAULT_REVIEW_WINDOW_DAYS = 180;
 /** Program codes are short and safe in subjects, tab titles and file names. */
 export const PROGRAM_CODE = /^[A-Z0-9][A-Z0-9_-]{1,19}$/;
 
-export function assertZone(zone: string, field: string, row?: number): void {
-  if (!DateTime.local().setZone(zone).isValid) {
-    throw new MusterError('VALIDATION_FAILED', `${zone} is not a time zone Muster knows (use an IANA name such as Europe/Berlin)`, {
-      details: [{ field, message: `unknown time zone "${zone}"`, ...(row === undefined ? {} : { row }) }],
-    });
-  }
-}
 
 /** Checks a session's own consistency: start before end, a real zone, a positive capacity. */
 export function sessionProblems(s: Pick<Session, 'start' | 'end' | 'zone' | 'capacity'>, prefix = ''): ErrorDetail[] {

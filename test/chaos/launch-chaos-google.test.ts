@@ -7,30 +7,13 @@ import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/in
 import { DELEGATION_SCOPES } from '../../src/providers/google/google-auth.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { ALL_TABS, COL } from '../../src/domain/records.js';
+import { daySessions, numberedRosterCsv } from '../support/program-fixtures.js';
 
 const COORDINATOR = 'coord@acme.example';
 const LEARNERS = 200;
 const SESSIONS = 4;
 
-function sessionsBody(day0: number) {
-  return Array.from({ length: SESSIONS }, (_, i) => ({
-    label: `Day ${i + 1}`,
-    start: `2027-09-${String(day0 + i).padStart(2, '0')}T09:00`,
-    end: `2027-09-${String(day0 + i).padStart(2, '0')}T12:00`,
-    zone: 'Europe/Berlin',
-    room: 'Room Ada',
-    roomEmail: 'room-ada@resource.acme.example',
-    backupPlan: 'Room Grace',
-    instructors: ['ines@acme.example'],
-    capacity: 60,
-  }));
-}
 
-function rosterCsv(n: number): string {
-  const rows = ['Email,Name,Manager Email,Time Zone,Session'];
-  for (let i = 1; i <= n; i++) rows.push(`learner${i}@acme.example,Learner ${i},boss${i % 5}@acme.example,Europe/Berlin,Day ${1 + (i % SESSIONS)}`);
-  return rows.join('\n');
-}
 
 /** The address in a To header ("Name <a@b>" or "a@b"), lower-cased. */
 function addressOf(to: string): string {
@@ -74,9 +57,9 @@ describe('a 200-learner launch on Google Workspace while 10% of Google API calls
       },
     });
     svc.service.runtime.ctx.clock = { now: () => new Date(emulator.clock.now()) };
-    const created = await svc.api('POST', '/api/programs', { name: 'Chaos Basics', code: 'CHAOS2', owner: COORDINATOR, sessions: sessionsBody(13) });
+    const created = await svc.api('POST', '/api/programs', { name: 'Chaos Basics', code: 'CHAOS2', owner: COORDINATOR, sessions: daySessions(SESSIONS, 13, { room: 'Room Ada', roomEmail: 'room-ada@resource.acme.example', backupPlan: 'Room Grace', instructor: 'ines@acme.example' }, 60) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect((await svc.api('POST', '/api/programs/CHAOS2/roster', rosterCsv(LEARNERS))).body.imported).toBe(LEARNERS);
+    expect((await svc.api('POST', '/api/programs/CHAOS2/roster', numberedRosterCsv(LEARNERS, 'acme.example', { sessions: SESSIONS, managers: 5 }))).body.imported).toBe(LEARNERS);
 
     emulator.faults.random({ rate: 0.1, seed: 5, kinds: ['429', '503', '500', 'drop', 'drop-after-work'] });
     const launch = await svc.api('POST', '/api/programs/CHAOS2/launch', { force: true, reason: 'chaos test without owners' });

@@ -6,6 +6,7 @@ import { startGraphEmulator, type Fault, type GraphEmulator } from '../emulators
 import { startTestService, type TestService } from '../support/service.js';
 import { workbookRows } from '../support/xlsx.js';
 import { ALL_TABS, COL } from '../../src/domain/records.js';
+import { daySessions, numberedRosterCsv } from '../support/program-fixtures.js';
 
 const ORGANIZER = 'training@contoso.com';
 const LEARNERS = 200;
@@ -19,25 +20,7 @@ const CHAOS: Fault[] = [
   { kind: 'drop', afterEffect: true },
 ];
 
-function sessionsBody(day0: number) {
-  return Array.from({ length: SESSIONS }, (_, i) => ({
-    label: `Day ${i + 1}`,
-    start: `2027-09-${String(day0 + i).padStart(2, '0')}T09:00`,
-    end: `2027-09-${String(day0 + i).padStart(2, '0')}T12:00`,
-    zone: 'Europe/Berlin',
-    room: 'Room 4.01',
-    roomEmail: 'room401@contoso.com',
-    backupPlan: 'Room 2.03',
-    instructors: ['ines@contoso.com'],
-    capacity: 60,
-  }));
-}
 
-function rosterCsv(n: number): string {
-  const rows = ['Email,Name,Manager Email,Time Zone,Session'];
-  for (let i = 1; i <= n; i++) rows.push(`learner${i}@contoso.com,Learner ${i},boss${i % 5}@contoso.com,Europe/Berlin,Day ${1 + (i % SESSIONS)}`);
-  return rows.join('\n');
-}
 
 /** Runs due jobs and moves the shared simulated clock to the next pending job, until nothing is pending before `until`. */
 async function drain(svc: TestService, clock: { now(): number; advance(ms: number): void }, until: number): Promise<number> {
@@ -85,9 +68,9 @@ describe('a 200-learner launch on Microsoft 365 while 10% of Graph requests fail
     const clock = em.clock;
     svc.service.runtime.ctx.clock = { now: () => new Date(clock.now()) };
 
-    const created = await svc.api('POST', '/api/programs', { name: 'Chaos Basics', code: 'CHAOS1', owner: ORGANIZER, sessions: sessionsBody(13) });
+    const created = await svc.api('POST', '/api/programs', { name: 'Chaos Basics', code: 'CHAOS1', owner: ORGANIZER, sessions: daySessions(SESSIONS, 13, { room: 'Room 4.01', roomEmail: 'room401@contoso.com', backupPlan: 'Room 2.03', instructor: 'ines@contoso.com' }, 60) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const imported = await svc.api('POST', '/api/programs/CHAOS1/roster', rosterCsv(LEARNERS));
+    const imported = await svc.api('POST', '/api/programs/CHAOS1/roster', numberedRosterCsv(LEARNERS, 'contoso.com', { sessions: SESSIONS, managers: 5 }));
     expect(imported.body.imported, JSON.stringify(imported.body)).toBe(LEARNERS);
 
     em.faults.setRandom({ rate: 0.1, seed: 8, faults: CHAOS });

@@ -2,32 +2,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../emulators/graph/index.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { daySessions, numberedRosterCsv } from '../support/program-fixtures.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ORGANIZER = 'training@contoso.com';
 const ADDIN_ID = '5d6f1d4e-6c1a-4a39-9a55-3f3f6c1e7a01';
+const VENUE = { room: 'Room 4.01', roomEmail: 'room401@contoso.com', backupPlan: 'Room 2.03', instructor: 'ines@contoso.com' };
+const sessions = (n: number, day0: number) => daySessions(n, day0, VENUE, 100);
+const roster = (n: number) => numberedRosterCsv(n, 'contoso.com');
 
-function sessions(n: number, day0: number) {
-  return Array.from({ length: n }, (_, i) => ({
-    label: `Day ${i + 1}`,
-    start: `2027-09-${String(day0 + i).padStart(2, '0')}T09:00`,
-    end: `2027-09-${String(day0 + i).padStart(2, '0')}T12:00`,
-    zone: 'Europe/Berlin',
-    room: 'Room 4.01',
-    roomEmail: 'room401@contoso.com',
-    backupPlan: 'Room 2.03',
-    instructors: ['ines@contoso.com'],
-    capacity: 100,
-  }));
-}
 
-function roster(n: number): string {
-  const rows = ['Email,Name,Manager Email,Time Zone'];
-  for (let i = 1; i <= n; i++) rows.push(`learner${i}@contoso.com,Learner ${i},boss@contoso.com,Europe/Berlin`);
-  return rows.join('\n');
-}
 
 describe('Muster on Microsoft 365', () => {
   let em: GraphEmulator;
