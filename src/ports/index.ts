@@ -52,8 +52,12 @@ export interface CalendarPort {
   readonly provider: string;
   /** True when invitations travel as Muster's own mail (local ICS); false when the calendar service sends them. */
   readonly invitesByMail: boolean;
-  /** Creates the session's event exactly once: looks it up by createKey before creating. */
-  ensureEvent(ev: SessionEvent): Promise<EventRef>;
+  /**
+   * Creates the session's event exactly once. With `mayExist` (an earlier attempt with this createKey may have reached
+   * the provider) it looks the event up by createKey before creating; without it, it creates straight away and still
+   * converges if the create turns out to be a repeat (Graph's transactionId, Google's client event id).
+   */
+  ensureEvent(ev: SessionEvent, opts?: { mayExist?: boolean }): Promise<EventRef>;
   /** Patches the stored event (move, attendee or detail changes); never creates. */
   updateEvent(ref: EventRef, ev: SessionEvent): Promise<EventRef>;
   /** Cancels the event with a message to attendees. */
@@ -94,8 +98,15 @@ export interface MailerPort {
   /** Whether `settle` can find out what happened to an unknown outcome (SMTP cannot). */
   readonly canSettle: boolean;
   send(msg: OutgoingMessage, previous?: { providerId: string | null }): Promise<SendOutcome>;
-  /** Looks up a message whose outcome was unknown: sent, not sent (safe to send again), or still unknown. */
-  settle(msg: OutgoingMessage, providerId: string | null): Promise<'sent' | 'not-sent' | 'unknown'>;
+  /** The most first-attempt messages `sendBatch` takes in one round trip (Graph: 20 per $batch); absent: one by one. */
+  readonly batchSize?: number;
+  /** Sends first attempts together; one outcome per message, in the same order. */
+  sendBatch?(msgs: OutgoingMessage[]): Promise<SendOutcome[]>;
+  /**
+   * Looks up a message whose outcome was unknown: sent, not sent (safe to send again), or still unknown. `attemptedAt`
+   * is when the unknown attempt began, for providers where a sent message takes a while to become findable.
+   */
+  settle(msg: OutgoingMessage, providerId: string | null, attemptedAt?: string | null): Promise<'sent' | 'not-sent' | 'unknown'>;
 }
 
 /** A cell value: dates are real dates (ISO date or date-time), text from people stays text. */
@@ -131,6 +142,10 @@ export interface RecordsPort {
   /** Updates rows in place by key, appending only keys not yet present. */
   upsertRows(tab: TabSpec, rows: RecordRow[]): Promise<void>;
   deleteRows(tab: TabSpec, keys: string[]): Promise<void>;
+  /** Reads several tabs in one round trip where the provider can (Sheets: one values.batchGet); keyed by tab name. */
+  readTabs?(tabs: TabSpec[]): Promise<Map<string, RecordRow[]>>;
+  /** Every tab's upserts and deletes in one round trip where the provider can (Sheets: one batchUpdate). */
+  applyChanges?(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>): Promise<void>;
   /**
    * Saved per-person views of a tab (Google filter views), e.g. one per manager on their "Manager Email" column; adds the
    * missing ones. A convenience for finding one's people, never access control.
