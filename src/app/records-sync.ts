@@ -1,9 +1,10 @@
 // Syncs a program's records tabs: read first, merge three ways against the last synced copy, import people's edits, write only what changed.
 import { randomUUID } from 'node:crypto';
+import { cellText, mergeTab, rowText } from '../domain/merge.js';
 import { ALL_TABS, COL, TAB, TABS } from '../domain/records.js';
 import { checkRosterRows } from '../domain/roster.js';
 import type { Attendance, Program } from '../domain/types.js';
-import type { Cell, RecordRow, RecordsPort, TabSpec } from '../ports/index.js';
+import type { RecordRow, RecordsPort, TabSpec } from '../ports/index.js';
 import type { AppContext, ProviderSet } from './context.js';
 import { nowIso } from './context.js';
 import { buildRecordTabs } from './records-view.js';
@@ -44,34 +45,6 @@ export interface SyncReport {
 
 const SYSTEM_ACTOR = (tenantId: string) => ({ tenantId, actor: 'records-sync', surface: 'system' as const });
 
-/** One comparable text per cell, so what a provider reads back equals what Muster wrote. */
-export function cellText(c: Cell | undefined): string {
-  if (c === null || c === undefined) return '';
-  if (typeof c === 'object') {
-    const t = Date.parse(c.date);
-    return Number.isNaN(t) ? c.date : new Date(t).toISOString().slice(0, 16);
-  }
-  return String(c).trim();
-}
-
-/**
- * Whether two cell texts say the same. A date read back at midnight equals the same day with a time: some records
- * stores keep date columns as whole days, and that is not a person's edit.
- */
-export function sameText(a: string | undefined, b: string | undefined): boolean {
-  const x = a ?? '';
-  const y = b ?? '';
-  if (x === y) return true;
-  const day = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/;
-  const mx = day.exec(x);
-  const my = day.exec(y);
-  return !!mx && !!my && mx[1] === my[1] && (mx[2] === '00:00' || my[2] === '00:00');
-}
-
-function rowText(tab: TabSpec, row: RecordRow): Record<string, string> {
-  return Object.fromEntries(tab.headers.map((h) => [h, cellText(row.cells[h])]));
-}
-
 /** Columns people may change in a tab and have Muster take the change in. Everything else belongs to Muster. */
 const IMPORTED_COLUMNS: Record<string, string[]> = {
   [TAB.roster]: ['Name', 'Manager Email', 'Time Zone', 'Department', 'Language'],
@@ -80,22 +53,23 @@ const IMPORTED_COLUMNS: Record<string, string[]> = {
 
 const ATTENDANCE_VALUES = new Set(['present', 'late', 'excused', 'absent']);
 
+/**
+ * One sync. Where the records store reads and writes every tab at once (readTabs and applyChanges), that is one read
+ * and one write (Sheets: one spreadsheets.get; one batchUpdate, plus one by key for changed rows); otherwise tab by tab.
+ */
 export async function syncRecords(ctx: AppContext, providers: ProviderSet, program: Program): Promise<SyncReport> {
   const records = providers.recordsFor(program.code);
   const t = program.tenantId;
   const report: SyncReport = { written: 0, deleted: 0, imported: 0, rejected: 0, conflicts: [] };
-  await records.ensureTabs(ALL_TABS);
+  const batched = !!records.readTabs && !!records.applyChanges;
+  // The batched write creates missing tabs itself.
+  if (!batched) await records.ensureTabs(ALL_TABS);
   await pullResponses(ctx, t, program.id);
   await markUndeliverable(ctx, providers, t);
 
   // 1. Read the input tabs first and take in what people changed since the last sync.
   const claims = new Map<string, RecordRow[]>();
-  const kept = new Map<string, Map<string, Record<string, string>>>();
-  const theirsByTab = new Map<string, RecordRow[]>();
-  for (const spec of ALL_TABS) {
-    const theirs = await records.readTab(spec);
-    theirsByTab.set(spec.name, theirs);
-  }
+  const theirsByTab = batched ? await records.readTabs!(ALL_TABS) : await readTabByTab(records, ALL_TABS);
   await importRosterEdits(ctx, program, theirsByTab.get(TAB.roster) ?? [], claims, report);
   await importAttendanceEdits(ctx, program, theirsByTab.get(TAB.attendance) ?? [], report);
 
@@ -108,56 +82,48 @@ export async function syncRecords(ctx: AppContext, providers: ProviderSet, progr
     checklist: await programChecklist(ctx, program, { withProviders: false }),
     messages: await ctx.store.listMessages(t, { programId: program.id }),
   });
+  const changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }> = [];
+  const baselines = new Map<string, Map<string, Record<string, unknown>>>();
   for (const { tab, rows } of tabs) {
-    const base = await ctx.store.getBaseline(t, program.id, tab.name);
+    const base = (await ctx.store.getBaseline(t, program.id, tab.name)) as Map<string, Record<string, string>>;
     const theirs = new Map<string, Record<string, string>>();
-    for (const r of theirsByTab.get(tab.name) ?? []) if (r.key) theirs.set(r.key, rowText(tab, r));
-    const toWrite: RecordRow[] = [];
-    const nextBase = new Map<string, Record<string, unknown>>();
-    const keptCells = kept.get(tab.name) ?? new Map();
-    for (const row of rows) {
-      const ours = rowText(tab, row);
-      const their = theirs.get(row.key!);
-      const b = base.get(row.key!) as Record<string, string> | undefined;
-      const out: Record<string, Cell> = { ...row.cells };
-      const settled: Record<string, string> = { ...ours };
-      if (their && b) {
-        for (const h of tab.headers) {
-          if (h === 'Key') continue;
-          const humanChanged = !sameText(their[h], b[h]);
-          // Unchanged by people, or changed to exactly what Muster wants: nothing to keep apart.
-          if (!humanChanged || sameText(their[h], ours[h])) continue;
-          const imported = IMPORTED_COLUMNS[tab.name]?.includes(h) && (their[h] ?? '').toLowerCase() === (ours[h] ?? '').toLowerCase();
-          if (imported) continue;
-          // A person changed a cell Muster owns, or Muster changed it too: keep theirs, show the conflict.
-          report.conflicts.push({ tab: tab.name, key: row.key!, column: h, base: b[h] ?? '', ours: ours[h] ?? '', theirs: their[h] ?? '', reason: 'edited in the sheet; Muster kept the edit and did not overwrite it' });
-          delete out[h];
-          // The base keeps its old value, so the next sync still sees the edit and still does not overwrite it.
-          settled[h] = b[h] ?? '';
-          keptCells.set(row.key!, { ...(keptCells.get(row.key!) ?? {}), [h]: their[h] ?? '' });
-        }
-      }
-      nextBase.set(row.key!, b && their ? { ...settled } : ours);
-      const claim = (claims.get(tab.name) ?? []).find((c) => c.key === row.key);
-      const differs = !their || tab.headers.some((h) => h in out && !sameText(their[h], ours[h]));
-      if (claim || differs) toWrite.push({ key: row.key, cells: out, ...(claim?.anchor ? { anchor: claim.anchor } : {}) });
-    }
-    const wanted = new Set(rows.map((r) => r.key!));
-    const stale = [...theirs.keys()].filter((k) => !wanted.has(k));
-    if (toWrite.length > 0) await records.upsertRows(tab, toWrite);
-    if (stale.length > 0) await records.deleteRows(tab, stale);
-    report.written += toWrite.length;
-    report.deleted += stale.length;
-    await ctx.store.replaceBaseline(t, program.id, tab.name, nextBase);
+    for (const r of theirsByTab.get(tab.name) ?? []) if (r.key) theirs.set(r.key, rowText(tab.headers, r));
+    const merged = mergeTab({ headers: tab.headers, ours: rows, theirs, base, importedColumns: IMPORTED_COLUMNS[tab.name] ?? [], claims: claims.get(tab.name) ?? [] });
+    for (const c of merged.conflicts) report.conflicts.push({ tab: tab.name, ...c, reason: 'edited in the sheet; Muster kept the edit and did not overwrite it' });
+    changes.push({ tab, upserts: merged.write, deletes: merged.stale });
+    baselines.set(tab.name, merged.nextBase);
+    report.written += merged.write.length;
+    report.deleted += merged.stale.length;
   }
   // Each manager finds their people through a saved view on the tabs they read (where the records store has views).
-  if (records.ensurePersonViews) {
-    const managers = [...new Set((await ctx.store.learnersForProgram(t, program.id)).map((l) => l.managerEmail).filter((m): m is string => !!m))].sort();
-    for (const tab of [TABS.attendance, TABS.completion]) await records.ensurePersonViews(tab, 'Manager Email', managers);
+  const managers = records.ensurePersonViews
+    ? [...new Set((await ctx.store.learnersForProgram(t, program.id)).map((l) => l.managerEmail).filter((m): m is string => !!m))].sort()
+    : [];
+  const views = [TABS.attendance, TABS.completion];
+  if (batched) {
+    // Asked for between the read and the write, the views go in the same write.
+    if (records.ensurePersonViews) for (const tab of views) await records.ensurePersonViews(tab, 'Manager Email', managers);
+    // Every tab, even unchanged ones, so a missing tab is created.
+    const built = new Set(changes.map((c) => c.tab.name));
+    await records.applyChanges!([...changes, ...ALL_TABS.filter((tab) => !built.has(tab.name)).map((tab) => ({ tab, upserts: [], deletes: [] }))]);
+    for (const [name, next] of baselines) await ctx.store.replaceBaseline(t, program.id, name, next);
+  } else {
+    for (const { tab, upserts, deletes } of changes) {
+      if (upserts.length > 0) await records.upsertRows(tab, upserts);
+      if (deletes.length > 0) await records.deleteRows(tab, deletes);
+      await ctx.store.replaceBaseline(t, program.id, tab.name, baselines.get(tab.name)!);
+    }
+    if (records.ensurePersonViews) for (const tab of views) await records.ensurePersonViews(tab, 'Manager Email', managers);
   }
   await ctx.store.replaceBaseline(t, program.id, '#conflicts', new Map(report.conflicts.map((c) => [`${c.tab}:${c.key}:${c.column}`, c as unknown as Record<string, unknown>])));
   ctx.logger.info('records.synced', { program: program.code, written: report.written, imported: report.imported, conflicts: report.conflicts.length });
   return report;
+}
+
+async function readTabByTab(records: RecordsPort, tabs: TabSpec[]): Promise<Map<string, RecordRow[]>> {
+  const out = new Map<string, RecordRow[]>();
+  for (const spec of tabs) out.set(spec.name, await records.readTab(spec));
+  return out;
 }
 
 async function importRosterEdits(ctx: AppContext, program: Program, theirs: RecordRow[], claims: Map<string, RecordRow[]>, report: SyncReport): Promise<void> {

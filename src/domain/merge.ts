@@ -1,127 +1,109 @@
-// Three-way merge of records rows (last synced copy, Muster's wish, the sheet now) so a person's edit is never overwritten silently; reads and writes no sheet.
+// Three-way merge of one records tab (the last synced copy, Muster's wish, the sheet now), cell by cell: a person's edit is never overwritten, it is kept and shown as a conflict; reads and writes no sheet.
 import type { Cell, RecordRow } from '../ports/index.js';
 
-export interface MergeInput {
-  /** The rows as Muster last wrote or read them (the last synced copy). */
-  base: RecordRow[];
-  /** The rows Muster wants now. */
-  ours: RecordRow[];
-  /** The rows the sheet holds now; key null marks a row a person added. */
-  theirs: RecordRow[];
-  /** Columns people may edit; Muster owns the rest. */
-  editableColumns: string[];
-}
-
-export interface CellConflict {
-  key: string;
-  column: string;
-  /** Undefined when there is no synced copy of the row yet. */
-  base: Cell | undefined;
-  ours: Cell;
-  theirs: Cell;
-}
-
-export interface MergeResult {
-  /** Whole rows to upsert by key; kept and conflicting cells carry the sheet's value, so writing them changes nothing people typed. */
-  write: RecordRow[];
-  /** Cells a person edited in an editable column that Muster did not change: kept in the sheet; the caller may take them into the store. */
-  keep: Array<{ key: string; column: string; value: Cell }>;
-  /** Cells changed by both sides differently: left as the person wrote them, shown to the coordinator. */
-  conflicts: CellConflict[];
-  /** Rows a person added (no key). */
-  added: RecordRow[];
-  /** Cells a person changed in a column Muster owns: set back to Muster's value and reported, not silently. */
-  overwritten: Array<{ key: string; column: string; theirs: Cell; ours: Cell }>;
-  /** Keys Muster wants that were missing from the sheet (deleted by hand or new): written again. */
-  reappended: string[];
-  /** Keys in the sheet that Muster no longer has. */
-  orphaned: string[];
-  /** Keys that appear more than once in the sheet; only the first is merged. */
-  duplicates: string[];
-  /** What to store as the last synced copy once `write` is done: kept and conflicting cells keep their old base, so they stay kept or conflicting next time. */
-  nextBase: RecordRow[];
-}
-
-/** A cell's comparable form: empty, numbers and booleans as text, dates by their date (a midnight date-time equals its date). */
-function cellText(c: Cell | undefined): string {
+/** One comparable text per cell, so what a records store reads back equals what Muster wrote. */
+export function cellText(c: Cell | undefined): string {
   if (c === null || c === undefined) return '';
-  if (typeof c === 'object') return c.date.replace(/T00:00(:00(\.000)?)?(Z|[+-]00:?00)?$/, '');
-  if (typeof c === 'number') return Number.isFinite(c) ? String(c) : '';
-  if (typeof c === 'boolean') return c ? 'TRUE' : 'FALSE';
-  return c;
-}
-
-export function cellsEqual(a: Cell | undefined, b: Cell | undefined): boolean {
-  return cellText(a) === cellText(b);
+  if (typeof c === 'object') {
+    const t = Date.parse(c.date);
+    return Number.isNaN(t) ? c.date : new Date(t).toISOString().slice(0, 16);
+  }
+  return String(c).trim();
 }
 
 /**
- * Merges per cell. In an editable column: changed only by the person → kept; changed only by Muster → written;
- * changed by both, differently → a conflict, not overwritten (with no synced copy yet, any difference from a non-empty
- * sheet value is a conflict). In a column Muster owns, Muster's value is written and a person's change is reported in
- * `overwritten`. Columns only the sheet has are left alone.
+ * Whether two cell texts say the same. A date read back at midnight equals the same day with a time: some records
+ * stores keep date columns as whole days, and that is not a person's edit.
  */
-export function mergeRows(input: MergeInput): MergeResult {
-  const editable = new Set(input.editableColumns);
-  const base = new Map(input.base.filter((r) => r.key !== null).map((r) => [r.key!, r]));
-  const theirs = new Map<string, RecordRow>();
-  const result: MergeResult = { write: [], keep: [], conflicts: [], added: [], overwritten: [], reappended: [], orphaned: [], duplicates: [], nextBase: [] };
-  for (const r of input.theirs) {
-    if (r.key === null) result.added.push(r);
-    else if (theirs.has(r.key)) {
-      if (!result.duplicates.includes(r.key)) result.duplicates.push(r.key);
-    } else theirs.set(r.key, r);
-  }
-  const ourKeys = new Set<string>();
-  for (const o of input.ours) {
-    if (o.key === null) continue;
-    const key = o.key;
-    ourKeys.add(key);
-    const t = theirs.get(key);
+export function sameText(a: string | undefined, b: string | undefined): boolean {
+  const x = a ?? '';
+  const y = b ?? '';
+  if (x === y) return true;
+  const day = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/;
+  const mx = day.exec(x);
+  const my = day.exec(y);
+  return !!mx && !!my && mx[1] === my[1] && (mx[2] === '00:00' || my[2] === '00:00');
+}
+
+/** A row's cells as comparable texts, one per header. */
+export function rowText(headers: string[], row: RecordRow): Record<string, string> {
+  return Object.fromEntries(headers.map((h) => [h, cellText(row.cells[h])]));
+}
+
+export interface TabMergeInput {
+  headers: string[];
+  /** The rows Muster wants now, each with its key. */
+  ours: RecordRow[];
+  /** The keyed rows the sheet holds now, as texts (rowText). */
+  theirs: Map<string, Record<string, string>>;
+  /** The last synced copy by key, as texts. */
+  base: Map<string, Record<string, string>>;
+  /**
+   * Columns whose edits Muster has already taken in (the caller imported them before building `ours`): a person's
+   * value that now equals Muster's, ignoring case, is not a conflict.
+   */
+  importedColumns: string[];
+  /** Rows people typed that Muster now claims for a key (the anchor says which row): written even when unchanged. */
+  claims: RecordRow[];
+}
+
+export interface TabConflict {
+  key: string;
+  column: string;
+  /** What the cell held at the last sync. */
+  base: string;
+  /** What Muster would write now. */
+  ours: string;
+  /** What a person put there; it is kept. */
+  theirs: string;
+}
+
+export interface TabMergeResult {
+  /** Rows to upsert: only the cells Muster may write (a person's edited cells are left out), with the claim's anchor. */
+  write: RecordRow[];
+  /** Keys in the sheet that Muster no longer has. */
+  stale: string[];
+  /** What to keep as the last synced copy: a kept edit keeps its old base, so the next sync still sees it and keeps it. */
+  nextBase: Map<string, Record<string, string>>;
+  conflicts: TabConflict[];
+}
+
+/**
+ * Merges per cell against the last synced copy. A cell a person did not change gets Muster's value. A cell a person
+ * changed, in any column, is kept as they typed it and reported as a conflict, unless it already equals what Muster
+ * wants (or, in an imported column, equals it ignoring case). A row with no synced copy yet, or missing from the
+ * sheet, is written whole. Keys only the sheet has are stale.
+ */
+export function mergeTab(input: TabMergeInput): TabMergeResult {
+  const { headers, theirs, base } = input;
+  const imported = new Set(input.importedColumns);
+  const claimed = new Map(input.claims.filter((c) => c.key !== null).map((c) => [c.key!, c]));
+  const result: TabMergeResult = { write: [], stale: [], nextBase: new Map(), conflicts: [] };
+  for (const row of input.ours) {
+    const key = row.key!;
+    const ours = rowText(headers, row);
+    const their = theirs.get(key);
     const b = base.get(key);
-    if (!t) {
-      if (b) result.reappended.push(key);
-      result.write.push({ key, cells: { ...o.cells } });
-      result.nextBase.push({ key, cells: { ...o.cells } });
-      continue;
-    }
-    const merged: Record<string, Cell> = {};
-    const next: Record<string, Cell> = {};
-    let changed = false;
-    for (const [column, ov] of Object.entries(o.cells)) {
-      const tv = t.cells[column] ?? null;
-      const bv = b ? b.cells[column] : undefined;
-      if (cellsEqual(ov, tv)) {
-        merged[column] = tv;
-        next[column] = ov;
-        continue;
-      }
-      if (!editable.has(column)) {
-        if (b && !cellsEqual(tv, bv)) result.overwritten.push({ key, column, theirs: tv, ours: ov });
-        merged[column] = ov;
-        next[column] = ov;
-        changed = true;
-        continue;
-      }
-      const theirsChanged = b ? !cellsEqual(tv, bv) : cellText(tv) !== '';
-      const oursChanged = b ? !cellsEqual(ov, bv) : true;
-      if (theirsChanged && !oursChanged) {
-        result.keep.push({ key, column, value: tv });
-        merged[column] = tv;
-        next[column] = bv ?? null;
-      } else if (!theirsChanged) {
-        merged[column] = ov;
-        next[column] = ov;
-        changed = true;
-      } else {
-        result.conflicts.push({ key, column, base: bv, ours: ov, theirs: tv });
-        merged[column] = tv;
-        next[column] = bv ?? null;
+    const out: Record<string, Cell> = { ...row.cells };
+    const settled: Record<string, string> = { ...ours };
+    if (their && b) {
+      for (const h of headers) {
+        if (h === 'Key') continue;
+        // Unchanged by people, or changed to exactly what Muster wants: nothing to keep apart.
+        if (sameText(their[h], b[h]) || sameText(their[h], ours[h])) continue;
+        if (imported.has(h) && (their[h] ?? '').toLowerCase() === (ours[h] ?? '').toLowerCase()) continue;
+        // A person changed a cell Muster owns, or Muster changed it too: keep theirs, show the conflict.
+        result.conflicts.push({ key, column: h, base: b[h] ?? '', ours: ours[h] ?? '', theirs: their[h] ?? '' });
+        delete out[h];
+        settled[h] = b[h] ?? '';
       }
     }
-    if (changed) result.write.push({ key, cells: merged });
-    result.nextBase.push({ key, cells: next });
+    result.nextBase.set(key, b && their ? settled : ours);
+    const claim = claimed.get(key);
+    const differs = !their || headers.some((h) => h in out && !sameText(their[h], ours[h]));
+    if (claim || differs) result.write.push({ key, cells: out, ...(claim?.anchor ? { anchor: claim.anchor } : {}) });
   }
-  for (const key of theirs.keys()) if (!ourKeys.has(key)) result.orphaned.push(key);
+  const wanted = new Set(input.ours.map((r) => r.key!));
+  result.stale = [...theirs.keys()].filter((k) => !wanted.has(k));
   return result;
 }

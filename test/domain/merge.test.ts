@@ -1,81 +1,106 @@
+// The records sync's three-way merge of one tab: people's edits are kept and shown as conflicts, never overwritten.
 import { describe, expect, it } from 'vitest';
-import { mergeRows } from '../../src/domain/merge.js';
+import { cellText, mergeTab, rowText, sameText, type TabMergeInput } from '../../src/domain/merge.js';
 import { TABS } from '../../src/domain/records.js';
 import type { RecordRow } from '../../src/ports/index.js';
 
-const editable = TABS.roster.editableColumns;
+const headers = TABS.roster.headers;
+const imported = ['Name', 'Manager Email', 'Time Zone', 'Department', 'Language'];
 const row = (key: string | null, cells: RecordRow['cells']): RecordRow => ({ key, cells });
-const anna = { Key: 'l1', Email: 'anna@example.com', Name: 'Anna Berg', 'Manager Email': 'boss@example.com', 'Time Zone': 'Europe/Berlin', Status: 'enrolled' };
+const anna = { Key: 'l1', Email: 'anna@example.com', Name: 'Anna Berg', 'Manager Email': 'boss@example.com', 'Time Zone': 'Europe/Berlin', Department: 'Finance', Language: 'en', Session: 'Cohort A', Status: 'enrolled' };
+const text = (cells: RecordRow['cells']): Record<string, string> => rowText(headers, row('l1', cells));
 
-describe('three-way merge of records rows', () => {
-  it('when only a person changed a cell, then it is kept and not written over', () => {
-    const r = mergeRows({ base: [row('l1', anna)], ours: [row('l1', anna)], theirs: [row('l1', { ...anna, 'Manager Email': 'new.boss@example.com' })], editableColumns: editable });
-    expect(r.keep).toEqual([{ key: 'l1', column: 'Manager Email', value: 'new.boss@example.com' }]);
-    expect(r.write).toEqual([]);
+/** Merges one roster row: the last synced copy, what Muster wants, what the sheet holds (absent: the row is missing). */
+function merge(base: RecordRow['cells'] | null, ours: RecordRow['cells'], theirs: RecordRow['cells'] | null, more: Partial<TabMergeInput> = {}) {
+  return mergeTab({
+    headers,
+    ours: [row('l1', ours)],
+    theirs: new Map(theirs ? [['l1', text(theirs)]] : []),
+    base: new Map(base ? [['l1', text(base)]] : []),
+    importedColumns: imported,
+    claims: [],
+    ...more,
+  });
+}
+
+describe('three-way merge of a records tab', () => {
+  it('when nobody changed anything, then nothing is written and the base stays', () => {
+    const r = merge(anna, anna, anna);
+    expect(r).toMatchObject({ write: [], stale: [], conflicts: [] });
+    expect(r.nextBase.get('l1')).toEqual(text(anna));
+  });
+
+  it('when only Muster changed cells, then the row is written with them and they become the base', () => {
+    const r = merge(anna, { ...anna, Status: 'cancelled', Session: 'Cohort B' }, anna);
+    expect(r.write).toEqual([row('l1', { ...anna, Status: 'cancelled', Session: 'Cohort B' })]);
     expect(r.conflicts).toEqual([]);
-    // Next time, with Muster still holding the old value, the cell is still the person's: kept again, never overwritten.
-    const again = mergeRows({ base: r.nextBase, ours: [row('l1', anna)], theirs: [row('l1', { ...anna, 'Manager Email': 'new.boss@example.com' })], editableColumns: editable });
-    expect(again.keep).toHaveLength(1);
-    expect(again.write).toEqual([]);
+    expect(r.nextBase.get('l1')!.Status).toBe('cancelled');
   });
 
-  it('when only Muster changed a cell, then the row is written with it', () => {
-    const r = mergeRows({ base: [row('l1', anna)], ours: [row('l1', { ...anna, Status: 'cancelled', Name: 'Anna Berg-Ode' })], theirs: [row('l1', anna)], editableColumns: editable });
-    expect(r.write).toEqual([row('l1', { ...anna, Status: 'cancelled', Name: 'Anna Berg-Ode' })]);
-    expect(r.nextBase[0]!.cells.Name).toBe('Anna Berg-Ode');
+  it('when a person changed a column Muster owns, then the edit is kept (not written over) and shown as a conflict, sync after sync', () => {
+    const r = merge(anna, anna, { ...anna, Status: 'done (paper form)' });
+    expect(r.conflicts).toEqual([{ key: 'l1', column: 'Status', base: 'enrolled', ours: 'enrolled', theirs: 'done (paper form)' }]);
+    // Nothing else differs, so nothing is written at all; the edited cell would be left out of any write.
+    expect(r.write).toEqual([]);
+    expect(r.nextBase.get('l1')!.Status).toBe('enrolled');
+    const again = merge(Object.fromEntries(Object.entries(r.nextBase.get('l1')!)), { ...anna, Session: 'Cohort B' }, { ...anna, Status: 'done (paper form)' });
+    expect(again.conflicts.map((c) => c.column)).toEqual(['Status']);
+    expect(again.write).toHaveLength(1);
+    expect(again.write[0]!.cells).not.toHaveProperty('Status');
+    expect(again.write[0]!.cells.Session).toBe('Cohort B');
   });
 
-  it('when both changed the same editable cell differently, then it is a conflict and the sheet keeps the person\'s value', () => {
-    const r = mergeRows({
-      base: [row('l1', anna)],
-      ours: [row('l1', { ...anna, 'Time Zone': 'Europe/London', Status: 'waitlisted' })],
-      theirs: [row('l1', { ...anna, 'Time Zone': 'America/New_York' })],
-      editableColumns: editable,
-    });
+  it('when a person and Muster both changed a cell differently, then the person\'s value is kept and the conflict says both', () => {
+    const r = merge(anna, { ...anna, 'Time Zone': 'Europe/London', Status: 'waitlisted' }, { ...anna, 'Time Zone': 'America/New_York' });
     expect(r.conflicts).toEqual([{ key: 'l1', column: 'Time Zone', base: 'Europe/Berlin', ours: 'Europe/London', theirs: 'America/New_York' }]);
-    expect(r.write).toEqual([row('l1', { ...anna, 'Time Zone': 'America/New_York', Status: 'waitlisted' })]);
-    // The conflict stays a conflict on the next sync until someone resolves it.
-    const again = mergeRows({ base: r.nextBase, ours: [row('l1', { ...anna, 'Time Zone': 'Europe/London', Status: 'waitlisted' })], theirs: r.write, editableColumns: editable });
-    expect(again.conflicts).toHaveLength(1);
+    expect(r.write).toEqual([row('l1', { ...Object.fromEntries(Object.entries(anna).filter(([h]) => h !== 'Time Zone')), Status: 'waitlisted' })]);
+    expect(r.nextBase.get('l1')).toMatchObject({ 'Time Zone': 'Europe/Berlin', Status: 'waitlisted' });
+  });
+
+  it('when a person\'s edit in an imported column was taken in (same text, other case), then it is no conflict and Muster\'s spelling is written', () => {
+    const r = merge(anna, { ...anna, 'Manager Email': 'new.boss@example.com' }, { ...anna, 'Manager Email': 'New.Boss@Example.com' });
+    expect(r.conflicts).toEqual([]);
+    expect(r.write).toEqual([row('l1', { ...anna, 'Manager Email': 'new.boss@example.com' })]);
+    expect(r.nextBase.get('l1')!['Manager Email']).toBe('new.boss@example.com');
+    // The same case-only difference in a column Muster owns is a person's edit.
+    const owned = merge(anna, { ...anna, Status: 'enrolled' }, { ...anna, Status: 'Enrolled' });
+    expect(owned.conflicts.map((c) => c.column)).toEqual(['Status']);
   });
 
   it('when both made the same change, then nothing is written and there is no conflict', () => {
-    const same = { ...anna, Name: 'Anna B.' };
-    const r = mergeRows({ base: [row('l1', anna)], ours: [row('l1', same)], theirs: [row('l1', same)], editableColumns: editable });
-    expect(r).toMatchObject({ write: [], keep: [], conflicts: [] });
+    const same = { ...anna, Session: 'Cohort C' };
+    expect(merge(anna, same, same)).toMatchObject({ write: [], conflicts: [] });
   });
 
-  it('when a person changed a column Muster owns, then Muster\'s value is written back and the change reported', () => {
-    const r = mergeRows({ base: [row('l1', anna)], ours: [row('l1', anna)], theirs: [row('l1', { ...anna, Status: 'done!' })], editableColumns: editable });
-    expect(r.overwritten).toEqual([{ key: 'l1', column: 'Status', theirs: 'done!', ours: 'enrolled' }]);
-    expect(r.write[0]!.cells.Status).toBe('enrolled');
+  it('when the row is missing from the sheet, or has no synced copy yet, then it is written whole without conflicts', () => {
+    expect(merge(anna, anna, null).write).toEqual([row('l1', anna)]);
+    const fresh = merge(null, anna, { ...anna, Name: 'Anna (typed)' });
+    expect(fresh.conflicts).toEqual([]);
+    expect(fresh.write).toEqual([row('l1', anna)]);
+    expect(fresh.nextBase.get('l1')).toEqual(text(anna));
   });
 
-  it('when a person added a row, removed one and duplicated another, then each is reported', () => {
-    const ben = { ...anna, Key: 'l2', Email: 'ben@example.com', Name: 'Ben' };
-    const r = mergeRows({
-      base: [row('l1', anna), row('l2', ben)],
-      ours: [row('l1', anna), row('l2', ben)],
-      theirs: [row('l1', anna), row('l1', anna), row(null, { Email: 'new@example.com', Name: 'New Person' }), row('gone', { Name: 'x' })],
-      editableColumns: editable,
+  it('when a row people typed is claimed, then it is written with its anchor even if nothing differs; keys Muster no longer has are stale', () => {
+    const r = mergeTab({
+      headers,
+      ours: [row('l1', anna)],
+      theirs: new Map([['l1', text(anna)], ['gone', text({ ...anna, Key: 'gone' })]]),
+      base: new Map([['l1', text(anna)]]),
+      importedColumns: imported,
+      claims: [{ key: 'l1', cells: {}, anchor: 'cells:abc' }],
     });
-    expect(r.added).toEqual([row(null, { Email: 'new@example.com', Name: 'New Person' })]);
-    expect(r.reappended).toEqual(['l2']);
-    expect(r.write.map((w) => w.key)).toEqual(['l2']);
-    expect(r.orphaned).toEqual(['gone']);
-    expect(r.duplicates).toEqual(['l1']);
+    expect(r.write).toEqual([{ key: 'l1', cells: anna, anchor: 'cells:abc' }]);
+    expect(r.stale).toEqual(['gone']);
   });
 
   it('when dates and numbers come back in another form, then equal values are not changes', () => {
-    const cells = { Key: 'c1', 'Completed On': { date: '2026-03-05' }, Score: 87 };
-    const r = mergeRows({ base: [row('c1', cells)], ours: [row('c1', cells)], theirs: [row('c1', { Key: 'c1', 'Completed On': { date: '2026-03-05T00:00:00.000Z' }, Score: '87' })], editableColumns: TABS.completion.editableColumns });
-    expect(r).toMatchObject({ write: [], keep: [], conflicts: [] });
-  });
-
-  it('when there is no synced copy yet and the sheet holds a different value, then it is a conflict, and an empty sheet cell is simply written', () => {
-    const r = mergeRows({ base: [], ours: [row('l1', anna)], theirs: [row('l1', { ...anna, Name: 'Anna (typed)', Department: '' })], editableColumns: editable });
-    expect(r.conflicts.map((c) => c.column)).toEqual(['Name']);
-    const empty = mergeRows({ base: [], ours: [row('l1', { ...anna, Department: 'Finance' })], theirs: [row('l1', { ...anna, Department: null })], editableColumns: editable });
-    expect(empty.write[0]!.cells.Department).toBe('Finance');
+    const spec = TABS.completion;
+    const cells = { Key: 'c1', 'Completed On': { date: '2026-03-05T09:30:00.000Z' }, Due: { date: '2026-04-01T00:00:00.000Z' }, Score: 87 };
+    const back = { Key: 'c1', 'Completed On': { date: '2026-03-05T09:30:00Z' }, Due: { date: '2026-04-01' }, Score: '87' };
+    const r = mergeTab({ headers: spec.headers, ours: [row('c1', cells)], theirs: new Map([['c1', rowText(spec.headers, row('c1', back))]]), base: new Map([['c1', rowText(spec.headers, row('c1', cells))]]), importedColumns: [], claims: [] });
+    expect(r).toMatchObject({ write: [], conflicts: [] });
+    expect(cellText({ date: '2026-04-01' })).toBe('2026-04-01T00:00');
+    expect(sameText('2026-04-01T00:00', '2026-04-01T10:00')).toBe(true);
+    expect(sameText('2026-04-01T09:00', '2026-04-01T10:00')).toBe(false);
   });
 });

@@ -98,12 +98,53 @@ export interface GoogleSheetsRecordsOptions {
   retry: RetryDeps;
 }
 
+type Change = { tab: TabSpec; upserts: RecordRow[]; deletes: string[] };
+
+/** What one read saw: each sheet's id and saved views, and the grids of the tabs asked for. */
+interface Snapshot {
+  sheets: Map<string, { sheetId: number; views: Set<string> }>;
+  grids: Map<string, Grid>;
+}
+
+/** Saved views asked for while a read is open: added by the next applyChanges, in its one write. */
+interface PendingViews {
+  tab: TabSpec;
+  column: string;
+  people: string[];
+}
+
+/** One tab's share of a write: created or not, rows updated by key, rows claimed, inserted and deleted by position. */
+interface TabPlan {
+  tab: TabSpec;
+  grid: Grid;
+  create: boolean;
+  updates: RecordRow[];
+  claims: Array<{ row: RecordRow; at: GridRow }>;
+  inserts: RecordRow[];
+  /** Row indexes, bottom-up. */
+  deletes: number[];
+}
+
+const READ_FIELDS = 'sheets(properties(sheetId,title),filterViews(title),data(startRow,rowData(values(effectiveValue,formattedValue,userEnteredFormat.numberFormat)),rowMetadata(developerMetadata(metadataKey,metadataValue))))';
+
+/**
+ * A sync is one read (readTabs: one spreadsheets.get of every tab's cells, row keys and saved views) and one or two
+ * writes (applyChanges): changed rows go by key through one values.batchUpdateByDataFilter (a person's sort cannot
+ * misdirect them), and everything else (missing tabs with their formatting, claims of people's rows, appends, deletes,
+ * saved views) goes in one spreadsheets.batchUpdate. ensurePersonViews called between readTabs and applyChanges only
+ * queues its views for that write.
+ */
 export class GoogleSheetsRecords implements RecordsPort {
   readonly provider = 'google';
   private readonly api: sheets_v4.Sheets;
   private readonly spreadsheetId: string;
   private readonly owner: string;
   private readonly retry: RetryDeps;
+  /** The last readTabs, taken (once) by the next applyChanges instead of a second read. */
+  private open: Snapshot | undefined;
+  private pendingViews: PendingViews[] = [];
+  /** Tab titles the spreadsheet had at the last whole read: when every wanted tab is among them, a read asks for just those. */
+  private known = new Set<string>();
 
   constructor(opts: GoogleSheetsRecordsOptions) {
     this.api = opts.sheets;
@@ -132,6 +173,10 @@ export class GoogleSheetsRecords implements RecordsPort {
 
   async ensurePersonViews(tab: TabSpec, column: string, people: string[]): Promise<void> {
     if (people.length === 0) return;
+    if (this.open) {
+      this.pendingViews.push({ tab, column, people });
+      return;
+    }
     const res = await withRetry(
       'sheets.spreadsheets.get',
       () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, ranges: [quoteTab(tab.name)], fields: 'sheets(properties(sheetId,title),filterViews(title))' }),
@@ -139,60 +184,140 @@ export class GoogleSheetsRecords implements RecordsPort {
     );
     const sheet = res.data.sheets?.find((x) => x.properties?.title === tab.name);
     if (!sheet) return;
-    const columnIndex = tab.headers.indexOf(column);
-    if (columnIndex < 0) return;
-    const titles = new Set((sheet.filterViews ?? []).map((f) => f.title));
-    const requests: sheets_v4.Schema$Request[] = people
-      .filter((p) => !titles.has(personViewTitle(p)))
-      .map((p) => ({
-        addFilterView: {
-          filter: {
-            title: personViewTitle(p),
-            range: { sheetId: sheet.properties!.sheetId! },
-            filterSpecs: [{ columnIndex, filterCriteria: { condition: { type: 'TEXT_EQ', values: [{ userEnteredValue: p }] } } }],
-          },
-        },
-      }));
+    const titles = new Set((sheet.filterViews ?? []).map((f) => f.title ?? ''));
+    const requests = viewRequests(sheet.properties!.sheetId!, tab.headers.indexOf(column), people, titles);
     if (requests.length > 0) await this.batchUpdate(requests);
   }
 
   async readTab(tab: TabSpec): Promise<RecordRow[]> {
-    const grid = await this.readGrid(tab);
-    // A row a person typed has no key yet: its content fingerprint lets a later upsert find and claim it, even after a sort.
-    return grid ? grid.rows.map((r) => (r.key === null ? { key: null, cells: r.cells, anchor: `cells:${fingerprint(r.cells)}` } : { key: r.key, cells: r.cells })) : [];
+    return rowsOf((await this.read([tab])).grids.get(tab.name));
+  }
+
+  async readTabs(tabs: TabSpec[]): Promise<Map<string, RecordRow[]>> {
+    const snap = await this.read(tabs);
+    this.open = snap;
+    this.pendingViews = [];
+    return new Map(tabs.map((t) => [t.name, rowsOf(snap.grids.get(t.name))]));
+  }
+
+  async applyChanges(changes: Change[]): Promise<void> {
+    const earlier = this.open;
+    const views = this.pendingViews;
+    this.open = undefined;
+    this.pendingViews = [];
+    await this.apply(changes, earlier ?? (await this.read(changes.map((c) => c.tab))), views, earlier !== undefined);
   }
 
   async upsertRows(tab: TabSpec, rows: RecordRow[]): Promise<void> {
     if (rows.length === 0) return;
-    let grid = await this.readGrid(tab);
-    if (!grid) {
-      await this.ensureTabs([tab]);
-      grid = await this.readGrid(tab);
-      if (!grid) throw new MusterError('INTERNAL', `The ${tab.name} tab could not be created.`);
+    await this.apply([{ tab, upserts: rows, deletes: [] }], await this.read([tab]), [], false);
+  }
+
+  async deleteRows(tab: TabSpec, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const snap = await this.read([tab]);
+    if (!snap.grids.has(tab.name)) return;
+    await this.apply([{ tab, upserts: [], deletes: keys }], snap, [], false);
+  }
+
+  /**
+   * Writes the changes against what `snap` saw. Claims and deletes find rows by position: when the snapshot is from an
+   * earlier read (readTabs, before the merge), those tabs are read again first. A batch whose outcome is unknown is
+   * rebuilt from a fresh read, so nothing lands twice.
+   */
+  private async apply(changes: Change[], snap: Snapshot, views: PendingViews[], earlier: boolean): Promise<void> {
+    let plans = this.plan(changes, snap);
+    const positional = plans.filter((p) => !p.create && (p.claims.length > 0 || p.deletes.length > 0)).map((p) => p.tab);
+    if (earlier && positional.length > 0) {
+      const again = await this.read(positional);
+      for (const [name, grid] of again.grids) snap.grids.set(name, grid);
+      plans = this.plan(changes, snap);
     }
-    const dates = new Set(tab.dateColumns);
-    const byKey = new Map(grid.rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
-    const updates: RecordRow[] = [];
-    let inserts: RecordRow[] = [];
-    const claims: Array<{ row: RecordRow; at: GridRow }> = [];
-    const unkeyed = grid.rows.filter((r) => r.key === null);
-    for (const row of rows) {
-      const current = row.key === null ? undefined : byKey.get(row.key);
-      const anchored = !current && row.anchor?.startsWith('cells:') ? unkeyed.find((r) => `cells:${fingerprint(r.cells)}` === row.anchor && !claims.some((c) => c.at === r)) : undefined;
-      if (anchored) claims.push({ row, at: anchored });
-      else if (!current) inserts.push(row);
-      else if (Object.entries(row.cells).some(([col, v]) => JSON.stringify(current.cells[col] ?? null) !== JSON.stringify(v))) updates.push(row);
+    for (let attempt = 1; ; attempt++) {
+      const updates = plans.filter((p) => p.updates.length > 0);
+      if (updates.length > 0) {
+        const missing = await this.writeByKey(updates);
+        for (const p of plans) p.inserts.push(...(missing.get(p.tab.name) ?? []));
+      }
+      const requests = this.requests(plans, snap, views);
+      if (requests.length === 0) return;
+      try {
+        await this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests } });
+        for (const p of plans) if (p.create) this.known.add(p.tab.name);
+        return;
+      } catch (raw) {
+        const err = toMusterError(raw);
+        const unknown = err.code === 'OUTCOME_UNKNOWN' || err.code === 'PROVIDER_UNAVAILABLE';
+        if ((!isRetryable(err) && !unknown) || attempt >= 5) throw err;
+        const wait = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : Math.min(32_000, 500 * 2 ** (attempt - 1) * (0.5 + this.retry.random() / 2));
+        this.retry.logger.warn('google.retry', { op: 'sheets.batchUpdate.records', attempt, code: err.code, waitMs: wait });
+        await this.retry.sleep(wait);
+        if (err.code === 'PROVIDER_THROTTLED') {
+          // Certainly not applied: the same batch again (its updates by key already landed).
+          for (const p of plans) p.updates = [];
+          continue;
+        }
+        // Not idempotent as sent: find out what landed and send only the rest.
+        snap = await this.read(changes.map((c) => c.tab));
+        plans = this.plan(changes, snap);
+      }
     }
-    if (updates.length > 0) {
-      const missing = await this.writeByKey(tab, grid, updates, dates);
-      inserts = inserts.concat(missing);
+  }
+
+  /** Sorts each row into an update (its key is in the tab), a claim (its anchor finds a person's row) or an append. */
+  private plan(changes: Change[], snap: Snapshot): TabPlan[] {
+    const ids = new Set([...snap.sheets.values()].map((s) => s.sheetId));
+    return changes.map(({ tab, upserts, deletes }) => {
+      let grid = snap.grids.get(tab.name);
+      const create = !grid;
+      if (!grid) {
+        let sheetId = sheetIdForTab(tab.name);
+        while (ids.has(sheetId)) sheetId += 1;
+        ids.add(sheetId);
+        grid = { sheetId, columns: new Map(tab.headers.map((h, i) => [h, i])), rows: [], end: 1 };
+      }
+      const plan: TabPlan = { tab, grid, create, updates: [], claims: [], inserts: [], deletes: [] };
+      const byKey = new Map(grid.rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
+      const unkeyed = grid.rows.filter((r) => r.key === null);
+      for (const row of upserts) {
+        const current = row.key === null ? undefined : byKey.get(row.key);
+        const anchored = !current && row.anchor?.startsWith('cells:') ? unkeyed.find((r) => `cells:${fingerprint(r.cells)}` === row.anchor && !plan.claims.some((c) => c.at === r)) : undefined;
+        if (anchored) plan.claims.push({ row, at: anchored });
+        else if (!current) plan.inserts.push(row);
+        else if (Object.entries(row.cells).some(([col, v]) => grid!.columns.has(col) && JSON.stringify(current.cells[col] ?? null) !== JSON.stringify(v))) plan.updates.push(row);
+      }
+      const doomed = new Set(deletes);
+      plan.deletes = grid.rows.filter((r) => r.key !== null && doomed.has(r.key)).map((r) => r.rowIndex).sort((a, b) => b - a);
+      return plan;
+    });
+  }
+
+  /** The one batchUpdate: new tabs first, then per tab claims, appends at the end, and deletes from the bottom up; saved views last. */
+  private requests(plans: TabPlan[], snap: Snapshot, views: PendingViews[]): sheets_v4.Schema$Request[] {
+    const requests: sheets_v4.Schema$Request[] = [];
+    for (const p of plans) if (p.create) requests.push(...this.tabRequests(p.tab, p.grid.sheetId));
+    for (const p of plans) {
+      const dates = new Set(p.tab.dateColumns);
+      if (p.claims.length > 0) requests.push(...this.claimRequests(p.grid, p.claims, dates));
+      if (p.inserts.length > 0) requests.push(...this.insertRequests(p.grid, p.grid.end, p.inserts, dates));
+      for (const i of p.deletes) requests.push({ deleteDimension: { range: { sheetId: p.grid.sheetId, dimension: 'ROWS', startIndex: i, endIndex: i + 1 } } });
     }
-    if (claims.length > 0) await this.claimRows(grid, claims, dates);
-    if (inserts.length > 0) await this.insertRows(tab, grid, inserts, dates);
+    const seen = new Map<string, Set<string>>();
+    for (const v of views) {
+      const plan = plans.find((p) => p.tab.name === v.tab.name);
+      const sheet = snap.sheets.get(v.tab.name);
+      const sheetId = plan?.grid.sheetId ?? sheet?.sheetId;
+      if (sheetId === undefined) continue;
+      const titles = seen.get(v.tab.name) ?? new Set(sheet?.views ?? []);
+      seen.set(v.tab.name, titles);
+      const column = plan?.grid.columns.get(v.column) ?? v.tab.headers.indexOf(v.column);
+      requests.push(...viewRequests(sheetId, column, v.people, titles));
+    }
+    return requests;
   }
 
   /** Tags rows people typed with their new keys and writes Muster's cells into them, keeping what the person typed elsewhere. */
-  private async claimRows(grid: Grid, claims: Array<{ row: RecordRow; at: GridRow }>, dates: Set<string>): Promise<void> {
+  private claimRequests(grid: Grid, claims: Array<{ row: RecordRow; at: GridRow }>, dates: Set<string>): sheets_v4.Schema$Request[] {
     const width = Math.max(0, ...grid.columns.values()) + 1;
     const byIndex = new Map([...grid.columns].map(([name, i]) => [i, name]));
     const requests: sheets_v4.Schema$Request[] = [];
@@ -213,28 +338,9 @@ export class GoogleSheetsRecords implements RecordsPort {
           ],
         },
       });
-      requests.push({
-        createDeveloperMetadata: {
-          developerMetadata: {
-            metadataKey: MUSTER_KEY,
-            metadataValue: row.key!,
-            location: { dimensionRange: { sheetId: grid.sheetId, dimension: 'ROWS', startIndex: at.rowIndex, endIndex: at.rowIndex + 1 } },
-            visibility: 'DOCUMENT',
-          },
-        },
-      });
+      requests.push(keyTag(grid.sheetId, at.rowIndex, row.key!));
     }
-    await this.batchUpdate(requests);
-  }
-
-  async deleteRows(tab: TabSpec, keys: string[]): Promise<void> {
-    const grid = await this.readGrid(tab);
-    if (!grid || keys.length === 0) return;
-    const doomed = new Set(keys);
-    const indices = grid.rows.filter((r) => r.key !== null && doomed.has(r.key)).map((r) => r.rowIndex).sort((a, b) => b - a);
-    if (indices.length === 0) return;
-    // Bottom-up, so earlier deletions do not shift the later ones; all in one write.
-    await this.batchUpdate(indices.map((i) => ({ deleteDimension: { range: { sheetId: grid.sheetId, dimension: 'ROWS', startIndex: i, endIndex: i + 1 } } })));
+    return requests;
   }
 
   /** Header, frozen row, date formats, protections, validation and the Overdue rule for one new tab. */
@@ -302,55 +408,37 @@ export class GoogleSheetsRecords implements RecordsPort {
     return requests;
   }
 
-  /** One read of the tab's values and row metadata together, so positions and keys come from the same moment. */
-  private async readGrid(tab: TabSpec): Promise<Grid | undefined> {
+  /**
+   * One spreadsheets.get of the tabs' cells and row keys together (so positions and keys come from the same moment),
+   * with every sheet's saved views. Asks for just these tabs when all are known to exist; otherwise reads the whole
+   * spreadsheet, since asking for a missing tab fails the whole request.
+   */
+  private async read(tabs: TabSpec[]): Promise<Snapshot> {
+    const names = tabs.map((t) => t.name);
+    const narrow = names.length > 0 && names.every((n) => this.known.has(n));
+    const get = (ranges: string[] | undefined) =>
+      withRetry('sheets.spreadsheets.get', () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, ...(ranges ? { ranges } : {}), includeGridData: true, fields: READ_FIELDS }), this.retry);
     let res: { data: sheets_v4.Schema$Spreadsheet };
     try {
-      res = await withRetry(
-        'sheets.spreadsheets.get',
-        () =>
-          this.api.spreadsheets.get({
-            spreadsheetId: this.spreadsheetId,
-            ranges: [quoteTab(tab.name)],
-            includeGridData: true,
-            fields: 'sheets(properties(sheetId,title),data(startRow,rowData(values(effectiveValue,formattedValue,userEnteredFormat.numberFormat)),rowMetadata(developerMetadata(metadataKey,metadataValue))))',
-          }),
-        this.retry,
-      );
+      res = await get(narrow ? names.map(quoteTab) : undefined);
     } catch (err) {
       const e = toMusterError(err);
-      if (e.code === 'PROVIDER_REJECTED' && /Unable to parse range/i.test(e.message)) return undefined;
-      throw e;
+      // A tab renamed or deleted by a person since the last read: read the whole spreadsheet instead.
+      if (!(narrow && e.code === 'PROVIDER_REJECTED' && /Unable to parse range/i.test(e.message))) throw e;
+      res = await get(undefined);
     }
-    const sheet = res.data.sheets?.find((s) => s.properties?.title === tab.name);
-    if (!sheet) return undefined;
-    const data = sheet.data?.[0];
-    const start = data?.startRow ?? 0;
-    const rowData = data?.rowData ?? [];
-    const rowMeta = data?.rowMetadata ?? [];
-    const header = (rowData[0 - start]?.values ?? []).map((cd) => cd.formattedValue ?? '');
-    const columns = new Map<string, number>();
-    header.forEach((h, i) => h && !columns.has(h) && columns.set(h, i));
-    const dates = new Set(tab.dateColumns);
-    const rows: GridRow[] = [];
-    let end = 1;
-    const total = Math.max(rowData.length, rowMeta.length);
-    for (let i = 1 - start; i < total; i++) {
-      const rowIndex = i + start;
-      const key = rowMeta[i]?.developerMetadata?.find((m) => m.metadataKey === MUSTER_KEY)?.metadataValue ?? null;
-      const values = rowData[i]?.values ?? [];
-      const cells: Record<string, Cell> = {};
-      let any = false;
-      for (const [name, c] of columns) {
-        const v = fromCellData(values[c], name, dates);
-        cells[name] = v;
-        if (v !== null) any = true;
-      }
-      if (!any && key === null) continue;
-      rows.push({ rowIndex, key, cells });
-      end = rowIndex + 1;
+    const sheets = new Map<string, { sheetId: number; views: Set<string> }>();
+    for (const s of res.data.sheets ?? []) {
+      if (s.properties?.title == null || s.properties.sheetId == null) continue;
+      sheets.set(s.properties.title, { sheetId: s.properties.sheetId, views: new Set((s.filterViews ?? []).map((f) => f.title ?? '')) });
     }
-    return { sheetId: sheet.properties!.sheetId!, columns, rows, end };
+    if (!narrow || sheets.size < names.length) this.known = new Set(sheets.keys());
+    const grids = new Map<string, Grid>();
+    for (const tab of tabs) {
+      const sheet = res.data.sheets?.find((s) => s.properties?.title === tab.name);
+      if (sheet) grids.set(tab.name, parseGrid(sheet, tab));
+    }
+    return { sheets, grids };
   }
 
   private rowValues(grid: Grid, row: RecordRow, dates: Set<string>): unknown[] {
@@ -365,20 +453,24 @@ export class GoogleSheetsRecords implements RecordsPort {
     return values;
   }
 
-  /** Writes existing rows through their developer metadata, so a sort since the read cannot misdirect them; returns rows whose key vanished. */
-  private async writeByKey(tab: TabSpec, grid: Grid, rows: RecordRow[], dates: Set<string>): Promise<RecordRow[]> {
-    const data: sheets_v4.Schema$DataFilterValueRange[] = rows.map((row) => ({
+  /**
+   * Writes existing rows of every tab through their developer metadata, in one request, so a sort since the read
+   * cannot misdirect them (RAW: never evaluated); returns, by tab, the rows whose key vanished meanwhile.
+   */
+  private async writeByKey(plans: TabPlan[]): Promise<Map<string, RecordRow[]>> {
+    const targets = plans.flatMap((p) => p.updates.map((row) => ({ plan: p, row })));
+    const data: sheets_v4.Schema$DataFilterValueRange[] = targets.map(({ plan, row }) => ({
       dataFilter: {
         developerMetadataLookup: {
           metadataKey: MUSTER_KEY,
           metadataValue: row.key!,
           locationType: 'ROW',
-          metadataLocation: { sheetId: grid.sheetId },
+          metadataLocation: { sheetId: plan.grid.sheetId },
           locationMatchingStrategy: 'INTERSECTING_LOCATION',
         },
       },
       majorDimension: 'ROWS',
-      values: [this.rowValues(grid, row, dates)],
+      values: [this.rowValues(plan.grid, row, new Set(plan.tab.dateColumns))],
     }));
     // Idempotent (same values into the same keyed rows), so throttling and dropped connections may be retried.
     const call = () => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId: this.spreadsheetId, requestBody: { valueInputOption: 'RAW', data } });
@@ -390,38 +482,16 @@ export class GoogleSheetsRecords implements RecordsPort {
       res = await withRetry('sheets.values.batchUpdateByDataFilter', call, this.retry);
     }
     const responses = res.data.responses ?? [];
-    const missing = rows.filter((_, i) => !responses[i]?.updatedRange);
-    if (missing.length) this.retry.logger.warn('sheets.rows.missing', { tab: tab.name, count: missing.length });
+    const missing = new Map<string, RecordRow[]>();
+    targets.forEach(({ plan, row }, i) => {
+      if (responses[i]?.updatedRange) return;
+      missing.set(plan.tab.name, [...(missing.get(plan.tab.name) ?? []), row]);
+    });
+    for (const [tab, rows] of missing) this.retry.logger.warn('sheets.rows.missing', { tab, count: rows.length });
     return missing;
   }
 
-  /** Appends rows and tags each with its key in the same atomic batchUpdate (insert, write, tag), so no untagged row is ever left behind. */
-  private async insertRows(tab: TabSpec, grid: Grid, rows: RecordRow[], dates: Set<string>): Promise<void> {
-    let pending = rows;
-    let at = grid.end;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const requests = this.insertRequests(grid, at, pending, dates);
-      try {
-        await this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests } });
-        return;
-      } catch (raw) {
-        const err = toMusterError(raw);
-        const unknown = err.code === 'OUTCOME_UNKNOWN' || err.code === 'PROVIDER_UNAVAILABLE';
-        if ((!isRetryable(err) && !unknown) || attempt >= 5) throw err;
-        const wait = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : Math.min(32_000, 500 * 2 ** (attempt - 1) * (0.5 + this.retry.random() / 2));
-        this.retry.logger.warn('google.retry', { op: 'sheets.batchUpdate.insert', attempt, code: err.code, waitMs: wait });
-        await this.retry.sleep(wait);
-        // Not idempotent: find out which keys landed before trying again with the rest.
-        const now = await this.readGrid(tab);
-        if (!now) throw err;
-        const present = new Set(now.rows.map((r) => r.key));
-        pending = pending.filter((r) => r.key === null || !present.has(r.key));
-        at = now.end;
-        grid = now;
-      }
-    }
-  }
-
+  /** Appends rows at `at` and tags each with its key in the same batch (insert, write, tag), so no untagged row is ever left behind. */
   private insertRequests(grid: Grid, at: number, rows: RecordRow[], dates: Set<string>): sheets_v4.Schema$Request[] {
     const width = Math.max(0, ...grid.columns.values()) + 1;
     const byIndex = new Map([...grid.columns].map(([name, i]) => [i, name]));
@@ -443,17 +513,7 @@ export class GoogleSheetsRecords implements RecordsPort {
       },
     ];
     rows.forEach((row, i) => {
-      if (row.key === null) return;
-      requests.push({
-        createDeveloperMetadata: {
-          developerMetadata: {
-            metadataKey: MUSTER_KEY,
-            metadataValue: row.key,
-            location: { dimensionRange: { sheetId: grid.sheetId, dimension: 'ROWS', startIndex: at + i, endIndex: at + i + 1 } },
-            visibility: 'DOCUMENT',
-          },
-        },
-      });
+      if (row.key !== null) requests.push(keyTag(grid.sheetId, at + i, row.key));
     });
     return requests;
   }
@@ -473,6 +533,69 @@ export class GoogleSheetsRecords implements RecordsPort {
       }
     }
   }
+}
+
+
+/** Tags one row with Muster's key (developer metadata moves with its row through sorts and inserts). */
+function keyTag(sheetId: number, rowIndex: number, key: string): sheets_v4.Schema$Request {
+  return {
+    createDeveloperMetadata: {
+      developerMetadata: { metadataKey: MUSTER_KEY, metadataValue: key, location: { dimensionRange: { sheetId, dimension: 'ROWS', startIndex: rowIndex, endIndex: rowIndex + 1 } }, visibility: 'DOCUMENT' },
+    },
+  };
+}
+
+/** A saved view per person not yet among `titles` (which it extends), filtering `columnIndex` to their address. */
+function viewRequests(sheetId: number, columnIndex: number, people: string[], titles: Set<string>): sheets_v4.Schema$Request[] {
+  if (columnIndex < 0) return [];
+  const requests: sheets_v4.Schema$Request[] = [];
+  for (const p of people) {
+    const title = personViewTitle(p);
+    if (titles.has(title)) continue;
+    titles.add(title);
+    requests.push({
+      addFilterView: {
+        filter: { title, range: { sheetId }, filterSpecs: [{ columnIndex, filterCriteria: { condition: { type: 'TEXT_EQ', values: [{ userEnteredValue: p }] } } }] },
+      },
+    });
+  }
+  return requests;
+}
+
+/** The rows a reader sees; a row a person typed has no key yet, and its content fingerprint lets a later upsert find and claim it, even after a sort. */
+function rowsOf(grid: Grid | undefined): RecordRow[] {
+  return grid ? grid.rows.map((r) => (r.key === null ? { key: null, cells: r.cells, anchor: `cells:${fingerprint(r.cells)}` } : { key: r.key, cells: r.cells })) : [];
+}
+
+/** A sheet's rows as read: header names by column, each data row's key (row developer metadata) and cells. */
+function parseGrid(sheet: sheets_v4.Schema$Sheet, tab: TabSpec): Grid {
+  const data = sheet.data?.[0];
+  const start = data?.startRow ?? 0;
+  const rowData = data?.rowData ?? [];
+  const rowMeta = data?.rowMetadata ?? [];
+  const header = (rowData[0 - start]?.values ?? []).map((cd) => cd.formattedValue ?? '');
+  const columns = new Map<string, number>();
+  header.forEach((h, i) => h && !columns.has(h) && columns.set(h, i));
+  const dates = new Set(tab.dateColumns);
+  const rows: GridRow[] = [];
+  let end = 1;
+  const total = Math.max(rowData.length, rowMeta.length);
+  for (let i = 1 - start; i < total; i++) {
+    const rowIndex = i + start;
+    const key = rowMeta[i]?.developerMetadata?.find((m) => m.metadataKey === MUSTER_KEY)?.metadataValue ?? null;
+    const values = rowData[i]?.values ?? [];
+    const cells: Record<string, Cell> = {};
+    let any = false;
+    for (const [name, c] of columns) {
+      const v = fromCellData(values[c], name, dates);
+      cells[name] = v;
+      if (v !== null) any = true;
+    }
+    if (!any && key === null) continue;
+    rows.push({ rowIndex, key, cells });
+    end = rowIndex + 1;
+  }
+  return { sheetId: sheet.properties!.sheetId!, columns, rows, end };
 }
 
 function runs(flags: boolean[]): Array<[number, number]> {
