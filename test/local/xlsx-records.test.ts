@@ -2,7 +2,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isMusterError } from '../../src/domain/errors.js';
 import { ALL_TABS, TABS } from '../../src/domain/records.js';
 import type { RecordRow } from '../../src/ports/index.js';
@@ -158,6 +158,47 @@ describe('xlsx records', () => {
     expect(rows.map((r) => r.cells.Name)).toEqual(['L1', 'L3', 'L5']);
     await records.upsertRows(TABS.roster, [rosterRow('l6', 'l6@example.org', 'L6')]);
     expect((await records.readTab(TABS.roster)).map((r) => r.key)).toEqual(['l1', 'l3', 'l5', 'l6']);
+  });
+
+  it('when a sync applies every tab\'s changes at once, then the workbook is written once: missing tabs made, rows updated, a person\'s row claimed, keys deleted', async () => {
+    const records = createXlsxRecords(file);
+    await records.upsertRows(TABS.roster, ['l1', 'l2', 'l3'].map((k) => rosterRow(k, `${k}@example.org`, k.toUpperCase())));
+    const wb = await openBook(file);
+    const ws = wb.getWorksheet('Roster')!;
+    ws.getRow(5).getCell(column(ws, 'Email')).value = 'typed@example.org';
+    await wb.xlsx.writeFile(file);
+    const read = await records.readTabs!([TABS.roster, TABS.completion]);
+    const typed = read.get('Roster')!.find((r) => r.key === null)!;
+    expect(read.get('Completion')).toEqual([]);
+    const commits = vi.spyOn(ExcelJS.stream.xlsx.WorkbookWriter.prototype, 'commit');
+    try {
+      await records.applyChanges!([
+        { tab: TABS.roster, upserts: [{ key: 'l1', cells: { Status: 'cancelled' } }, { key: 'l9', cells: { Name: 'Typed' }, anchor: typed.anchor! }], deletes: ['l2'] },
+        { tab: TABS.completion, upserts: [{ key: 'l1', cells: { Email: 'l1@example.org', Status: 'Overdue', Due: { date: '2026-04-01' } } }], deletes: [] },
+      ]);
+      expect(commits).toHaveBeenCalledTimes(1);
+    } finally {
+      commits.mockRestore();
+    }
+    const after = await records.readTabs!([TABS.roster, TABS.completion]);
+    expect(after.get('Roster')!.map((r) => [r.key, r.cells.Email, r.cells.Status])).toEqual([
+      ['l1', 'l1@example.org', 'cancelled'],
+      ['l3', 'l3@example.org', 'enrolled'],
+      ['l9', 'typed@example.org', null],
+    ]);
+    expect(after.get('Completion')).toEqual([{ key: 'l1', cells: expect.objectContaining({ Status: 'Overdue', Due: { date: '2026-04-01' } }) }]);
+  });
+
+  it('when one tab\'s change is invalid, then applyChanges writes nothing at all', async () => {
+    const records = createXlsxRecords(file);
+    await records.upsertRows(TABS.roster, [rosterRow('l1', 'l1@example.org', 'L1')]);
+    const bad = records.applyChanges!([
+      { tab: TABS.roster, upserts: [{ key: 'l1', cells: { Status: 'cancelled' } }], deletes: [] },
+      { tab: TABS.completion, upserts: [{ key: 'l1', cells: { Nope: 'x' } }], deletes: [] },
+    ]);
+    await expect(bad).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await records.readTab(TABS.roster))[0]!.cells.Status).toBe('enrolled');
+    expect((await openBook(file)).getWorksheet('Completion')).toBeUndefined();
   });
 
   it('when many upserts race from two ports on one file, then every row lands and no temporary file is left', async () => {

@@ -388,6 +388,76 @@ function assertRows(spec: TabSpec, rows: RecordRow[]): void {
   });
 }
 
+/** A tab's rows as people left them; a row a person added has no key yet, and its row number lets a later upsert claim it in place. */
+function readRows(workbook: ExcelJS.Workbook, spec: TabSpec): RecordRow[] {
+  const ws = workbook.getWorksheet(spec.name);
+  if (!ws) return [];
+  const headers = headerMap(ws);
+  const keyCol = headers.get(COL.key);
+  const rows: RecordRow[] = [];
+  const last = ws.rowCount;
+  for (let n = FIRST_DATA_ROW; n <= last; n += 1) {
+    const row = ws.getRow(n);
+    if (rowIsEmpty(row, headers)) continue;
+    const key = keyCol === undefined ? '' : cellText(row.getCell(keyCol).value).trim();
+    const cells: Record<string, Cell> = {};
+    for (const header of spec.headers) {
+      if (header === COL.key) continue;
+      const col = headers.get(header);
+      cells[header] = col === undefined ? null : readCell(row.getCell(col).value, kindOf(spec, header));
+    }
+    rows.push(key === '' ? { key: null, cells, anchor: `row:${n}` } : { key, cells });
+  }
+  return rows;
+}
+
+/** Writes rows by key into a tab that exists (claiming a person's row by its anchor, else appending); whether anything was written. */
+function upsertInto(wb: ExcelJS.Workbook, spec: TabSpec, rows: RecordRow[]): boolean {
+  if (rows.length === 0) return false;
+  const ws = wb.getWorksheet(spec.name)!;
+  const headers = headerMap(ws);
+  const keyCol = headers.get(COL.key)!;
+  const index = keyIndex(ws, keyCol);
+  let next = lastUsedRow(ws, headers) + 1;
+  for (const [i, r] of rows.entries()) {
+    const key = r.key!;
+    let n = index.get(key);
+    const claimed = n === undefined ? claimableRow(ws, keyCol, headers, r.anchor) : undefined;
+    if (claimed !== undefined) {
+      n = claimed;
+      index.set(key, n);
+      writeCell(ws.getRow(n).getCell(keyCol), key, 'text', `rows.${i}.key`);
+    }
+    if (n === undefined) {
+      n = next;
+      next += 1;
+      index.set(key, n);
+      writeCell(ws.getRow(n).getCell(keyCol), key, 'text', `rows.${i}.key`);
+    }
+    const row = ws.getRow(n);
+    for (const [header, value] of Object.entries(r.cells)) {
+      if (header === COL.key) continue;
+      writeCell(row.getCell(headers.get(header)!), value, kindOf(spec, header), `rows.${i}.cells.${header}`);
+    }
+  }
+  return true;
+}
+
+/** The row numbers holding these keys (left out when the workbook is next written). */
+function rowsToDelete(wb: ExcelJS.Workbook, spec: TabSpec, keys: string[]): Set<number> {
+  const doomed = new Set<number>();
+  const ws = wb.getWorksheet(spec.name);
+  if (!ws || keys.length === 0) return doomed;
+  const keyCol = headerMap(ws).get(COL.key);
+  if (keyCol === undefined) return doomed;
+  const wanted = new Set(keys);
+  const last = ws.rowCount;
+  for (let n = FIRST_DATA_ROW; n <= last; n += 1) {
+    if (wanted.has(cellText(ws.getRow(n).getCell(keyCol).value).trim())) doomed.add(n);
+  }
+  return doomed;
+}
+
 /** Creates the RecordsPort for one .xlsx file (created on first write; its folder too). */
 export function createXlsxRecords(filePath: string): RecordsPort {
   const file = filePath;
@@ -410,6 +480,14 @@ export function createXlsxRecords(filePath: string): RecordsPort {
     }
   }
 
+  /** Loads the workbook (from the cache while the file is unchanged) and keeps it for the next caller. */
+  async function loadRemembered(): Promise<ExcelJS.Workbook> {
+    const workbook = await loadWorkbook(file);
+    const s = await statOrNull(file);
+    if (s) remember(file, stampOf(s), workbook);
+    return workbook;
+  }
+
   return {
     provider: XLSX_PROVIDER,
 
@@ -424,30 +502,14 @@ export function createXlsxRecords(filePath: string): RecordsPort {
     },
 
     readTab(spec: TabSpec): Promise<RecordRow[]> {
+      return serialized(file, async () => readRows(await loadRemembered(), spec));
+    },
+
+    /** Every tab from one load of the workbook. */
+    readTabs(specs: TabSpec[]): Promise<Map<string, RecordRow[]>> {
       return serialized(file, async () => {
-        const workbook = await loadWorkbook(file);
-        const s = await statOrNull(file);
-        if (s) remember(file, stampOf(s), workbook);
-        const ws = workbook.getWorksheet(spec.name);
-        if (!ws) return [];
-        const headers = headerMap(ws);
-        const keyCol = headers.get(COL.key);
-        const rows: RecordRow[] = [];
-        const last = ws.rowCount;
-        for (let n = FIRST_DATA_ROW; n <= last; n += 1) {
-          const row = ws.getRow(n);
-          if (rowIsEmpty(row, headers)) continue;
-          const key = keyCol === undefined ? '' : cellText(row.getCell(keyCol).value).trim();
-          const cells: Record<string, Cell> = {};
-          for (const header of spec.headers) {
-            if (header === COL.key) continue;
-            const col = headers.get(header);
-            cells[header] = col === undefined ? null : readCell(row.getCell(col).value, kindOf(spec, header));
-          }
-          // A row a person added has no key yet: its row number lets a later upsert claim it in place.
-          rows.push(key === '' ? { key: null, cells, anchor: `row:${n}` } : { key, cells });
-        }
-        return rows;
+        const workbook = await loadRemembered();
+        return new Map(specs.map((spec) => [spec.name, readRows(workbook, spec)]));
       });
     },
 
@@ -455,33 +517,8 @@ export function createXlsxRecords(filePath: string): RecordsPort {
       assertRows(spec, rows);
       await serialized(file, () =>
         mutate((wb) => {
-          const { ws, headers, changed } = ensureTab(wb, spec);
-          if (rows.length === 0) return { dirty: changed };
-          const keyCol = headers.get(COL.key)!;
-          const index = keyIndex(ws, keyCol);
-          let next = lastUsedRow(ws, headers) + 1;
-          for (const [i, r] of rows.entries()) {
-            const key = r.key!;
-            let n = index.get(key);
-            const claimed = n === undefined ? claimableRow(ws, keyCol, headers, r.anchor) : undefined;
-            if (claimed !== undefined) {
-              n = claimed;
-              index.set(key, n);
-              writeCell(ws.getRow(n).getCell(keyCol), key, 'text', `rows.${i}.key`);
-            }
-            if (n === undefined) {
-              n = next;
-              next += 1;
-              index.set(key, n);
-              writeCell(ws.getRow(n).getCell(keyCol), key, 'text', `rows.${i}.key`);
-            }
-            const row = ws.getRow(n);
-            for (const [header, value] of Object.entries(r.cells)) {
-              if (header === COL.key) continue;
-              writeCell(row.getCell(headers.get(header)!), value, kindOf(spec, header), `rows.${i}.cells.${header}`);
-            }
-          }
-          return { dirty: true };
+          const { changed } = ensureTab(wb, spec);
+          return { dirty: upsertInto(wb, spec, rows) || changed };
         }),
       );
     },
@@ -489,18 +526,29 @@ export function createXlsxRecords(filePath: string): RecordsPort {
     deleteRows(spec: TabSpec, keys: string[]): Promise<void> {
       return serialized(file, () =>
         mutate((wb) => {
-          const ws = wb.getWorksheet(spec.name);
-          if (!ws || keys.length === 0) return { dirty: false };
-          const keyCol = headerMap(ws).get(COL.key);
-          if (keyCol === undefined) return { dirty: false };
-          const wanted = new Set(keys);
-          const doomed = new Set<number>();
-          const last = ws.rowCount;
-          for (let n = FIRST_DATA_ROW; n <= last; n += 1) {
-            if (wanted.has(cellText(ws.getRow(n).getCell(keyCol).value).trim())) doomed.add(n);
+          const doomed = rowsToDelete(wb, spec, keys);
+          return doomed.size === 0 ? { dirty: false } : { dirty: true, skip: new Map([[spec.name, doomed]]) };
+        }),
+      );
+    },
+
+    /** Every tab's upserts and deletes (and any missing tab) in one load and one save. */
+    async applyChanges(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>): Promise<void> {
+      for (const c of changes) assertRows(c.tab, c.upserts);
+      await serialized(file, () =>
+        mutate((wb) => {
+          let dirty = false;
+          const skip = new Map<string, Set<number>>();
+          for (const { tab, upserts, deletes } of changes) {
+            dirty = ensureTab(wb, tab).changed || dirty;
+            dirty = upsertInto(wb, tab, upserts) || dirty;
+            const doomed = rowsToDelete(wb, tab, deletes);
+            if (doomed.size > 0) {
+              skip.set(tab.name, doomed);
+              dirty = true;
+            }
           }
-          if (doomed.size === 0) return { dirty: false };
-          return { dirty: true, skip: new Map([[spec.name, doomed]]) };
+          return { dirty, skip };
         }),
       );
     },
