@@ -219,6 +219,14 @@ export function escapeHtml(s: string): string {
 
 const URL_IN_TEXT = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)]/gi;
 
+/**
+ * Placeholders whose values are links or coordinator-written text that carries links (material lists, a cancellation
+ * note). Everything else (names, labels, rooms, reasons, digests) can come from a roster or a Sheet cell anyone may
+ * edit, so it is only ever escaped: a URL typed into a name must not become a live link in mail from the
+ * organisation's mailbox.
+ */
+const LINKED_PLACEHOLDERS: ReadonlySet<string> = new Set<Placeholder>(['onlineUrl', 'assessmentLink', 'enrollLink', 'acceptUrl', 'tentativeUrl', 'declineUrl', 'materials', 'prerequisites', 'message']);
+
 /** A value as HTML: escaped, with every http(s) link in it made clickable. */
 function valueToHtml(v: string): string {
   let out = '';
@@ -243,7 +251,7 @@ function renderNodes(nodes: Node[], vars: Record<string, string | null | undefin
     } else {
       const v = vars[n.name];
       if (!present(v)) throw templateError(where, `The ${where} template needs a value for {{${n.name}}}`);
-      out += html ? valueToHtml(v) : v;
+      out += html ? (LINKED_PLACEHOLDERS.has(n.name) ? valueToHtml(v) : escapeHtml(v)) : v;
     }
   }
   return out;
@@ -277,7 +285,7 @@ export function templateFor(kind: MessageKind, language: string, overrides?: Tem
 /**
  * Renders one message: the subject from naming.ts (the program's canonical name; the session label for session
  * messages), the plain text with values as given, and an HTML body with every value and literal escaped, blank lines
- * as paragraphs and links clickable. Unknown placeholders, unbalanced sections and missing values outside a
+ * as paragraphs and the link placeholders' links clickable. Unknown placeholders, unbalanced sections and missing values outside a
  * section fail with VALIDATION_FAILED naming the placeholder.
  */
 export function renderMessage(kind: MessageKind, language: string, vars: TemplateVars, overrides?: TemplateOverrides): RenderedMessage {

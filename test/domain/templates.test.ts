@@ -109,4 +109,11 @@ describe('template links', () => {
     expect(m.html).toContain('- VPN &lt;guide&gt;: <a href="https://intra.example.com/vpn">https://intra.example.com/vpn</a>.<br>');
     expect(m.html).toContain('<a href="https://intra.example.com/a?x=1&amp;y=2">');
   });
+
+  it('when a name, room or reason holds a URL, then the HTML shows it as escaped text and links only the link placeholders', () => {
+    const m = renderMessage('invite', 'en', { ...fullVars(), learnerName: '=HYPERLINK("http://evil.example","x")', location: 'Room http://evil.example/room', onlineUrl: 'https://meet.example.com/ok' });
+    expect(m.html).not.toContain('href="http://evil.example');
+    expect(m.html).toContain('=HYPERLINK(&quot;http://evil.example&quot;,&quot;x&quot;)');
+    expect(m.html).toContain('<a href="https://meet.example.com/ok">');
+  });
 });

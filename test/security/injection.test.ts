@@ -94,10 +94,8 @@ describe(`hostile text${pgSkip ? ` (SQLite: ${pgSkip})` : ' (PostgreSQL)'}`, () 
     }
   });
 
-  // Known hole (issue 8): every placeholder value is linkified in mail HTML (src/domain/templates.ts valueToHtml), so a
-  // name holding a URL becomes a live link in mail from the organisation's mailbox. Drop `.fails` once only URL
-  // placeholders are made clickable.
-  it.fails('when a learner is named =HYPERLINK("http://evil…"), then no mail HTML links to that address', async () => {
+  // Only link placeholders (RSVP, join, assessment, materials) are made clickable: a URL typed into a name stays text.
+  it('when a learner is named =HYPERLINK("http://evil…"), then no mail HTML links to that address', async () => {
     const html = await htmlTo('hostile0@example.com');
     expect(html.length).toBeGreaterThan(0);
     for (const x of html) expect(x).not.toMatch(/href="http:\/\/evil\.example/i);
