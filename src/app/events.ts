@@ -3,6 +3,7 @@ import { eventCreateKey } from '../domain/program.js';
 import { inviteSubject } from '../domain/naming.js';
 import type { Learner, Program, Session } from '../domain/types.js';
 import type { EventRef, SessionEvent } from '../ports/index.js';
+import type { SessionEventRow } from '../store/store.js';
 import type { AppContext, ProviderSet } from './context.js';
 import { nowIso } from './context.js';
 import { renderEventBody } from './compose.js';
@@ -33,20 +34,26 @@ export function toSessionEvent(ctx: AppContext, providers: ProviderSet, program:
   };
 }
 
-export async function storedEventRef(ctx: AppContext, session: Session): Promise<EventRef | null> {
-  const row = await ctx.store.getSessionEvent(session.tenantId, session.id, session.generation);
+function refOf(row: SessionEventRow | undefined): EventRef | null {
   if (!row || !row.external_id || (row.state !== 'created' && row.state !== 'adopted')) return null;
   return { provider: row.provider, externalId: row.external_id, joinUrl: row.join_url };
 }
 
+export async function storedEventRef(ctx: AppContext, session: Session): Promise<EventRef | null> {
+  return refOf(await ctx.store.getSessionEvent(session.tenantId, session.id, session.generation));
+}
+
 /**
- * Makes sure the session has its event. The create key is stored before the call, so after a crash the provider is
- * asked to look the event up by that key before it creates anything. A meeting the coordinator already sent from
- * Outlook with the add-in is adopted instead of created.
+ * Makes sure the session has its event. The create key is stored before the call; when a row for it was already there
+ * (a crash, an unknown outcome or a retry: an earlier attempt may have reached the provider), the provider is told
+ * the event may exist and finds it by that key before creating anything. A first attempt creates straight away. A
+ * meeting the coordinator already sent from Outlook with the add-in is adopted instead of created.
  */
 export async function ensureSessionEvent(ctx: AppContext, providers: ProviderSet, program: Program, session: Session, learners: Learner[]): Promise<EventRef> {
-  const existing = await storedEventRef(ctx, session);
+  const before = await ctx.store.getSessionEvent(session.tenantId, session.id, session.generation);
+  const existing = refOf(before);
   if (existing) return existing;
+  const mayExist = before !== undefined;
   const ev = toSessionEvent(ctx, providers, program, session, learners);
   const { calendar } = providers;
   await ctx.store.putSessionEvent({
@@ -71,7 +78,7 @@ export async function ensureSessionEvent(ctx: AppContext, providers: ProviderSet
       return updated;
     }
   }
-  const ref = await calendar.ensureEvent(ev);
+  const ref = await calendar.ensureEvent(ev, { mayExist });
   await recordRef(ctx, session, ev.createKey, ref, 'created');
   return ref;
 }

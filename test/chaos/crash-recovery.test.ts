@@ -150,7 +150,15 @@ describe('a crash between the calendar creating an event and Muster recording it
     const faults = em.faults;
     const realPick = faults.pick.bind(faults);
     const landed = () => faults.applied.some((a) => a.method === 'POST' && /\/events$/.test(a.path) && a.fault.kind === 'drop');
-    faults.pick = (req, random) => (landed() ? ({ kind: 'slow', ms: 3000 } satisfies Fault) : realPick(req, random));
+    // Every request on the organizer's event collection, in order (the add-in adoption lookup and the create-key lookup are both GETs there).
+    const onEvents: string[] = [];
+    const record = (req: { method: string; path: string }) => {
+      if (/\/events$/.test(req.path)) onEvents.push(req.method);
+    };
+    faults.pick = (req, random) => {
+      if (!landed()) record(req);
+      return landed() ? ({ kind: 'slow', ms: 3000 } satisfies Fault) : realPick(req, random);
+    };
     faults.inject({ match: { method: 'POST', path: /\/events$/ }, fault: { kind: 'drop', afterEffect: true } });
     first.proc.stdin.write('run\n');
     const deadline = Date.now() + 30_000;
@@ -159,7 +167,13 @@ describe('a crash between the calendar creating an event and Muster recording it
       await new Promise((r) => setTimeout(r, 10));
     }
     await killHard(first);
-    faults.pick = realPick;
+    // A first attempt posts without looking its create key up: the one GET before the POST is the add-in adoption lookup.
+    expect(onEvents).toEqual(['GET', 'POST']);
+    onEvents.length = 0;
+    faults.pick = (req, random) => {
+      record(req);
+      return realPick(req, random);
+    };
     expect(em.state.events(ORGANIZER).filter((e) => !e.isCancelled)).toHaveLength(1);
     const createdId = em.state.events(ORGANIZER)[0]!.id;
 
@@ -176,6 +190,9 @@ describe('a crash between the calendar creating an event and Muster recording it
       if (summary.eventJobsLeft === 0) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
+    faults.pick = realPick;
+    // The restarted attempt finds the stored create key, so it looks the event up (adoption lookup, then create-key lookup) and posts nothing.
+    expect(onEvents).toEqual(['GET', 'GET']);
     const events = em.state.events(ORGANIZER).filter((e) => !e.isCancelled);
     expect(events).toHaveLength(1);
     expect(events[0]!.id).toBe(createdId);
@@ -221,6 +238,9 @@ describe('a crash between the calendar creating an event and Muster recording it
     const live = () => gem!.state.events(COORDINATOR).filter((e) => e.status !== 'cancelled');
     expect(live()).toHaveLength(1);
     const createdId = live()[0]!.id as string;
+    // The first attempt inserted without reading the event first.
+    expect(gem.calls().filter((c) => c.methodId === 'calendar.events.get')).toEqual([]);
+    const callsBefore = gem.calls().length;
 
     await new Promise((r) => setTimeout(r, 1500));
     const second = await startChild(env);
@@ -230,6 +250,10 @@ describe('a crash between the calendar creating an event and Muster recording it
     expect(live()).toHaveLength(1);
     expect(live()[0]!.id).toBe(createdId);
     expect(recorded).toEqual([createdId]);
+    // The restarted attempt's insert is refused with 409 (the id is taken) and it reads the event by that id instead.
+    const calendarCalls = gem.calls().slice(callsBefore).filter((c) => c.methodId === 'calendar.events.insert' || c.methodId === 'calendar.events.get');
+    expect(calendarCalls.slice(0, 2).map((c) => `${c.methodId} ${c.status}`)).toEqual(['calendar.events.insert 409', 'calendar.events.get 200']);
+    expect(calendarCalls.filter((c) => c.methodId === 'calendar.events.insert' && c.status < 400)).toEqual([]);
     expect(gem.violations()).toEqual([]);
   }, 90_000);
 });

@@ -1,4 +1,4 @@
-// Google Calendar provider against the emulator: one event per session even under dropped connections and 409s, Meet links only after success, invites sent by Google.
+// Google Calendar provider against the emulator: one event per session even under dropped connections and 409s (no lookup before an insert), Meet links only after success, invites sent by Google.
 import { describe, expect, test } from 'vitest';
 import { isMusterError } from '../../src/domain/errors.js';
 import type { SessionEvent } from '../../src/ports/index.js';
@@ -40,7 +40,10 @@ describe('Google calendar provider', () => {
     expect(events[0]!.id).toBe(eventIdForKey('t1:s1:1'));
     expect(events[0]!.id).toMatch(/^[a-v0-9]{5,1024}$/);
     expect(ref.joinUrl).toMatch(/^https:\/\/meet\.google\.com\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
-    expect(callsOf(emulator, 'calendar.events.get')).toBeGreaterThanOrEqual(3); // lookup first, then re-reads while pending
+    // No lookup before the insert (the client id makes the insert its own lookup), then re-reads while the Meet link is pending.
+    expect(emulator.calls().find((c) => c.methodId.startsWith('calendar.'))?.methodId).toBe('calendar.events.insert');
+    expect(callsOf(emulator, 'calendar.events.insert')).toBe(1);
+    expect(callsOf(emulator, 'calendar.events.get')).toBe(3);
     expect(events[0]!.attendees).toContainEqual(expect.objectContaining({ email: 'room-ada@resource.acme.example', resource: true }));
     const invited = emulator.state.invitationsSent().map((i) => i.email).sort();
     expect(invited).toEqual(['ina@acme.example', 'lea@acme.example', 'max@acme.example']);
@@ -58,9 +61,9 @@ describe('Google calendar provider', () => {
     expectNoViolations(emulator);
   });
 
-  test('when the insert answers 409 because the id was taken meanwhile, then the provider reads the existing event instead', async () => {
+  test('when the insert answers 409 because an earlier attempt took the id, then the provider reads that event and brings it up to date', async () => {
     const { emulator, providers } = await googleWorld({ meetPendingReads: 0 });
-    // Another worker creates the event between this worker's lookup and its insert.
+    // An earlier attempt (another worker, or this one before a crash) created the event, with an older title and no attendees.
     emulator.beforeNext('calendar.events.insert', () => {
       emulator.state.calendar.calendar(COORDINATOR).set(eventIdForKey('t1:s1:1'), {
         resource: { kind: 'calendar#event', id: eventIdForKey('t1:s1:1'), status: 'confirmed', summary: 'x', start: { dateTime: '2026-03-10T09:00:00Z' }, end: { dateTime: '2026-03-10T11:00:00Z' } },
@@ -71,6 +74,21 @@ describe('Google calendar provider', () => {
     expect(ref.externalId).toBe(eventIdForKey('t1:s1:1'));
     expect(emulator.state.events(COORDINATOR)).toHaveLength(1);
     expect(emulator.calls().some((c) => c.methodId === 'calendar.events.insert' && c.status === 409)).toBe(true);
+    const [ev] = emulator.state.events(COORDINATOR);
+    expect(ev!.summary).toBe(session().subject);
+    expect((ev!.attendees as Array<{ email: string }>).map((a) => a.email).sort()).toEqual(['ina@acme.example', 'lea@acme.example', 'max@acme.example', 'room-ada@resource.acme.example']);
+    expect(emulator.state.invitationsSent().map((i) => i.email).sort()).toEqual(['ina@acme.example', 'lea@acme.example', 'max@acme.example']);
+    expectNoViolations(emulator);
+  });
+
+  test('when an earlier attempt created the event and nothing changed since, then a retry costs one refused insert and one read, no patch', async () => {
+    const { emulator, providers } = await googleWorld({ meetPendingReads: 0 });
+    const first = await providers.calendar.ensureEvent(session(), { mayExist: false });
+    const before = emulator.calls().length;
+    const again = await providers.calendar.ensureEvent(session(), { mayExist: true });
+    expect(again).toEqual(first);
+    expect(emulator.calls().slice(before).map((c) => `${c.methodId} ${c.status}`)).toEqual(['calendar.events.insert 409', 'calendar.events.get 200']);
+    expect(emulator.state.events(COORDINATOR)).toHaveLength(1);
     expectNoViolations(emulator);
   });
 
@@ -86,9 +104,10 @@ describe('Google calendar provider', () => {
 
   test('when Retry-After is sent with a 429, then the wait honours it', async () => {
     const { emulator, providers, sleeps } = await googleWorld({ meetPendingReads: 0 });
-    emulator.faults.inject({ method: 'calendar.events.get', kind: '429', retryAfterSeconds: 7 });
+    emulator.faults.inject({ method: 'calendar.events.insert', kind: '429', retryAfterSeconds: 7 });
     await providers.calendar.ensureEvent(session({ wantOnlineMeeting: false }));
     expect(sleeps[0]).toBe(7000);
+    expect(emulator.state.events(COORDINATOR)).toHaveLength(1);
     expectNoViolations(emulator);
   });
 
@@ -105,9 +124,13 @@ describe('Google calendar provider', () => {
     expect(ev!.description).toContain('The trainer is ill.');
     expect(emulator.state.invitationsSent().filter((i) => i.kind === 'cancel').map((i) => i.email)).toContain('new@acme.example');
     await providers.calendar.cancelEvent(ref, session(), 'again'); // already cancelled: nothing to do
-    const again = await providers.calendar.ensureEvent(session());
+    const invitesBefore = emulator.state.invitationsSent().filter((i) => i.kind === 'invite').length;
+    const again = await providers.calendar.ensureEvent(session(), { mayExist: true });
     expect(again.externalId).toBe(ref.externalId);
     expect(emulator.state.events(COORDINATOR)[0]!.status).toBe('confirmed');
+    // Restored to the session as it is now (its original time and attendees), and everyone is invited again.
+    expect(emulator.state.events(COORDINATOR)[0]!.start.dateTime).toBe('2026-03-10T09:00:00.000Z');
+    expect(emulator.state.invitationsSent().filter((i) => i.kind === 'invite').length - invitesBefore).toBe(3);
     const next = await providers.calendar.ensureEvent(session({ createKey: 't1:s1:2' }));
     expect(next.externalId).not.toBe(ref.externalId);
     expect(emulator.state.events(COORDINATOR)).toHaveLength(2);

@@ -48,8 +48,31 @@ describe('ensureEvent', () => {
   it('when it is called again for the same create key, then the existing event is returned and nothing is created', async () => {
     const ev = sampleSession();
     const a = await rig.providers.calendar.ensureEvent(ev);
-    const b = await rig.providers.calendar.ensureEvent(ev);
+    const b = await rig.providers.calendar.ensureEvent(ev, { mayExist: true });
     expect(b.externalId).toBe(a.externalId);
+    expect(eventsFor(ev.sessionId)).toHaveLength(1);
+  });
+
+  it('when it is a first attempt, then the event is posted without a lookup; when an earlier attempt may exist, then it is looked up first and not posted', async () => {
+    const ev = sampleSession();
+    // Dedupe off, so only Muster's own lookup can keep a repeat from creating a second event.
+    rig.em.settings.transactionIdWindowMs = 0;
+    try {
+      rig.em.resetCounters();
+      const a = await rig.providers.calendar.ensureEvent(ev, { mayExist: false });
+      const first = rig.em.counters().perEndpoint;
+      expect(first['GET /users/{id}/events'] ?? 0).toBe(0);
+      expect(first['POST /users/{id}/events']).toBe(1);
+      rig.em.resetCounters();
+      const b = await rig.providers.calendar.ensureEvent(ev, { mayExist: true });
+      const retry = rig.em.counters().perEndpoint;
+      expect(retry['GET /users/{id}/events']).toBe(1);
+      expect(retry['POST /users/{id}/events'] ?? 0).toBe(0);
+      expect(b.externalId).toBe(a.externalId);
+      expect(b.joinUrl).toBe(a.joinUrl);
+    } finally {
+      rig.em.settings.transactionIdWindowMs = 10 * 60 * 1000;
+    }
     expect(eventsFor(ev.sessionId)).toHaveLength(1);
   });
 
@@ -62,12 +85,12 @@ describe('ensureEvent', () => {
     expect(rig.logger.lines.some((l) => l.event === 'graph.calendar.create_unknown')).toBe(true);
   });
 
-  it('when the transactionId window is off and the create times out after the work (504), then the key lookup still keeps one event', async () => {
+  it('when the transactionId window is off and a first create times out after the work (504), then the key lookup before posting again still keeps one event', async () => {
     const ev = sampleSession();
     rig.em.settings.transactionIdWindowMs = 0;
     try {
       rig.em.faults.inject({ match: { method: 'POST', path: /\/events$/ }, fault: { kind: 'status', status: 504, afterEffect: true } });
-      await rig.providers.calendar.ensureEvent(ev);
+      await rig.providers.calendar.ensureEvent(ev, { mayExist: false });
       expect(rig.em.faults.pending()).toBe(0);
     } finally {
       rig.em.settings.transactionIdWindowMs = 10 * 60 * 1000;

@@ -1,4 +1,4 @@
-// CalendarPort on Google Calendar: one event per session under a client id derived from its create key, Meet links, invites sent by Google; it never stores anything and never creates twice.
+// CalendarPort on Google Calendar: one event per session inserted under a client id derived from its create key (a 409 finds an earlier attempt's), Meet links, invites sent by Google; it never stores anything and never creates twice.
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from 'googleapis';
 import type { ChecklistItem, Rsvp } from '../../domain/types.js';
@@ -73,6 +73,18 @@ export function fromGoogleResponse(status: string | null | undefined): Rsvp {
   }
 }
 
+const instant = (t: calendar_v3.Schema$EventDateTime | undefined): number => Date.parse(t?.dateTime ?? t?.date ?? '');
+
+/** Whether an existing event differs from the session in what attendees see: title, time, place or who is invited. */
+function differs(existing: calendar_v3.Schema$Event, wanted: calendar_v3.Schema$Event): boolean {
+  if ((existing.summary ?? '') !== (wanted.summary ?? '') || (existing.location ?? '') !== (wanted.location ?? '')) return true;
+  if (instant(existing.start) !== instant(wanted.start) || instant(existing.end) !== instant(wanted.end)) return true;
+  if ((existing.start?.timeZone ?? null) !== (wanted.start?.timeZone ?? null)) return true;
+  const want = new Set((wanted.attendees ?? []).map((a) => a.email!.toLowerCase()));
+  const have = (existing.attendees ?? []).filter((a) => !a.organizer || want.has(a.email!.toLowerCase())).map((a) => a.email!.toLowerCase());
+  return have.length !== want.size || have.some((e) => !want.has(e));
+}
+
 function joinUrlOf(event: calendar_v3.Schema$Event): string | null {
   if (event.conferenceData?.createRequest?.status?.statusCode === 'pending') return null;
   const video = event.conferenceData?.entryPoints?.find((e) => e.entryPointType === 'video')?.uri;
@@ -103,12 +115,16 @@ export class GoogleCalendar implements CalendarPort {
     this.meetPollAttempts = opts.meetPollAttempts ?? 6;
   }
 
-  async ensureEvent(ev: SessionEvent): Promise<EventRef> {
+  /**
+   * Inserts under the client id derived from the create key, so the insert is its own lookup: no read before it, even
+   * when an earlier attempt may have created the event (`mayExist` changes nothing here). A 409 means an earlier attempt
+   * did: that event is read and brought in line with the session (restored if it was deleted).
+   */
+  async ensureEvent(ev: SessionEvent, _opts?: { mayExist?: boolean }): Promise<EventRef> {
     const id = eventIdForKey(ev.createKey);
-    let event = await this.getEvent(id);
-    if (event?.status === 'cancelled') event = await this.patch(id, { status: 'confirmed' }, 'all');
-    if (!event) event = await this.insertOnce(id, ev);
-    return this.refFor(await this.awaitConference(event, ev));
+    const { event, existed } = await this.insertOnce(id, ev);
+    const current = existed ? await this.converge(event, ev) : event;
+    return this.refFor(await this.awaitConference(current, ev));
   }
 
   async updateEvent(ref: EventRef, ev: SessionEvent): Promise<EventRef> {
@@ -190,8 +206,17 @@ export class GoogleCalendar implements CalendarPort {
     }
   }
 
-  /** Inserts under the client id; an unknown outcome is settled by get(id) first, and a 409 means it exists (then read it). */
-  private async insertOnce(id: string, ev: SessionEvent): Promise<calendar_v3.Schema$Event> {
+  /** An event an earlier attempt created, patched to the session as it is now when it was deleted or differs. */
+  private async converge(existing: calendar_v3.Schema$Event, ev: SessionEvent): Promise<calendar_v3.Schema$Event> {
+    const wanted = toGoogleEvent(ev);
+    const cancelled = existing.status === 'cancelled';
+    if (!cancelled && !differs(existing, wanted)) return existing;
+    this.retry.logger.info('google.calendar.converge', { session: ev.sessionId, restored: cancelled });
+    return this.patch(existing.id!, { ...wanted, ...(cancelled ? { status: 'confirmed' } : {}) }, 'all');
+  }
+
+  /** Inserts under the client id; a 409, or an unknown outcome settled by get(id), means the event exists (`existed`). */
+  private async insertOnce(id: string, ev: SessionEvent): Promise<{ event: calendar_v3.Schema$Event; existed: boolean }> {
     const body: calendar_v3.Schema$Event = { ...toGoogleEvent(ev), id };
     if (ev.wantOnlineMeeting && !ev.onlineUrl) {
       body.conferenceData = { createRequest: { requestId: conferenceRequestIdForKey(ev.createKey), conferenceSolutionKey: { type: 'hangoutsMeet' } } };
@@ -199,17 +224,17 @@ export class GoogleCalendar implements CalendarPort {
     const insert = () => this.cal.events.insert({ calendarId: this.calendarId, sendUpdates: 'all', conferenceDataVersion: 1, requestBody: body });
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await withRetry('calendar.events.insert', insert, this.retry)).data;
+        return { event: (await withRetry('calendar.events.insert', insert, this.retry)).data, existed: false };
       } catch (err) {
         const e = toMusterError(err);
         if (e.code === 'CONFLICT') {
           const existing = await this.getEvent(id);
-          if (existing) return existing;
+          if (existing) return { event: existing, existed: true };
           throw e;
         }
         if (e.code !== 'OUTCOME_UNKNOWN' || attempt >= 3) throw e;
         const existing = await this.getEvent(id);
-        if (existing) return existing;
+        if (existing) return { event: existing, existed: true };
         // Not there: the insert never landed, and the client id makes trying again safe.
       }
     }

@@ -1,4 +1,4 @@
-// CalendarPort on Outlook calendars through Graph: one event per session created exactly once (looked up by its create key first), patched, cancelled, read back; it never touches the store.
+// CalendarPort on Outlook calendars through Graph: one event per session created exactly once (looked up by its create key when an earlier attempt may exist), patched, cancelled, read back; it never touches the store.
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { MusterError, isMusterError } from '../../domain/errors.js';
@@ -149,7 +149,12 @@ export class GraphCalendar implements CalendarPort {
     return page.value[0] ?? null;
   }
 
-  async ensureEvent(ev: SessionEvent): Promise<EventRef> {
+  /**
+   * Creates the session's event once. With `mayExist` (an earlier attempt may have reached Graph) it looks the event up
+   * by its create key first; a first attempt posts straight away. Either way, after an unknown outcome it looks up
+   * before posting again; transactionId is a second defence inside Graph's dedupe window.
+   */
+  async ensureEvent(ev: SessionEvent, opts: { mayExist?: boolean } = {}): Promise<EventRef> {
     const body = {
       ...toGraphEvent(ev),
       transactionId: transactionIdFor(ev.createKey),
@@ -157,8 +162,10 @@ export class GraphCalendar implements CalendarPort {
     };
     let lastUnknown: MusterError | null = null;
     for (let attempt = 0; attempt < 4; attempt++) {
-      const existing = await this.findByCreateKey(ev.createKey);
-      if (existing) return this.assertJoinUrl(ev, existing);
+      if (opts.mayExist || lastUnknown) {
+        const existing = await this.findByCreateKey(ev.createKey);
+        if (existing) return this.assertJoinUrl(ev, existing);
+      }
       try {
         const created = await this.o.client.request<GraphEvent>('POST', `${this.base}/events`, body, this.opts('keyed'));
         this.o.logger.info('graph.calendar.created', { sessionId: ev.sessionId });
