@@ -130,6 +130,47 @@ describe('Google Sheets records', () => {
     expectNoViolations(emulator);
   });
 
+  test('when a sync reads every tab and applies every change, then it is one get, one keyed values write and one batchUpdate, and a sort in between misdirects nothing', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.upsertRows(TABS.attendance, [attendanceRow(1, 'Anna'), attendanceRow(2, 'Bert'), attendanceRow(3, 'Cleo')]);
+    emulator.state.insertRowsAsUser(spreadsheetId, 'Attendance', 5, [['', 's1', 'Cohort A', '', 'typed@acme.example', 'Dora']]);
+    const before = emulator.calls().length;
+    const read = await providers.records.readTabs!([TABS.attendance, TABS.messages]);
+    expect(read.get('Messages')).toEqual([]);
+    const typed = read.get('Attendance')!.find((r) => r.key === null)!;
+    // A manager sorts after Muster's read: the claim and the delete find their rows again, the update goes by key.
+    emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Name', descending: true });
+    emulator.beforeNext('sheets.spreadsheets.values.batchUpdateByDataFilter', () => emulator.state.sortSheet(spreadsheetId, 'Attendance', { column: 'Email', descending: true }));
+    await providers.records.applyChanges!([
+      { tab: TABS.attendance, upserts: [attendanceRow(1, 'Anna', { Attendance: 'present' }), { key: 's1:l4', cells: { RSVP: 'none' }, anchor: typed.anchor! }, attendanceRow(5, 'Emil')], deletes: ['s1:l2'] },
+      { tab: TABS.messages, upserts: [{ key: 'm1', cells: { 'Sent At': { date: '2026-03-02T08:00:00.000Z' }, 'Learner Email': 'l1@acme.example', Kind: 'invite', Subject: '=1+1' } }], deletes: [] },
+    ]);
+    const calls = emulator.calls().slice(before).map((c) => c.methodId);
+    expect(calls).toEqual(['sheets.spreadsheets.get', 'sheets.spreadsheets.get', 'sheets.spreadsheets.values.batchUpdateByDataFilter', 'sheets.spreadsheets.batchUpdate']);
+    const rows = await providers.records.readTab(TABS.attendance);
+    expect(rows.map((r) => [r.key, r.cells.Name, r.cells.Attendance]).sort()).toEqual([
+      ['s1:l1', 'Anna', 'present'],
+      ['s1:l3', 'Cleo', null],
+      ['s1:l4', 'Dora', null],
+      ['s1:l5', 'Emil', null],
+    ]);
+    expect((await providers.records.readTab(TABS.messages))[0]!.cells).toMatchObject({ Subject: '=1+1', 'Sent At': { date: '2026-03-02T08:00:00.000Z' } });
+    expectNoViolations(emulator);
+  });
+
+  test('when the one batchUpdate of a sync is dropped after Sheets applied it, then the retry reads again and adds nothing twice', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    await providers.records.readTabs!([TABS.roster]);
+    await providers.records.ensurePersonViews!(TABS.roster, 'Manager Email', ['boss@acme.example']);
+    emulator.faults.inject({ method: 'sheets.spreadsheets.batchUpdate', kind: 'drop-after-work' });
+    await providers.records.applyChanges!([{ tab: TABS.roster, upserts: [{ key: 'l1', cells: { Email: 'l1@acme.example', 'Manager Email': 'boss@acme.example' } }, { key: 'l2', cells: { Email: 'l2@acme.example' } }], deletes: [] }]);
+    const view = emulator.state.spreadsheet(spreadsheetId);
+    expect(view.rowMetadata('Roster').filter(Boolean).sort()).toEqual(['l1', 'l2']);
+    expect(view.tabs().filter((t) => t === 'Roster')).toHaveLength(1);
+    expect(((view.sheet('Roster').filterViews ?? []) as Array<{ title: string }>).map((v) => v.title)).toEqual(['Muster: boss@acme.example']);
+    expectNoViolations(emulator);
+  });
+
   test('when Sheets answers 429 for a write, then the write is retried after backing off', async () => {
     const { emulator, providers, sleeps } = await googleWorld();
     await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Email: 'l1@acme.example' } }]);

@@ -612,7 +612,16 @@ function applyFieldMask(target: any, source: any, fields: string): void {
   }
 }
 
-const SHEETS_READ = new Set(['sheets.spreadsheets.get', 'sheets.spreadsheets.values.get', 'sheets.spreadsheets.values.batchGet', 'sheets.spreadsheets.values.batchGetByDataFilter', 'sheets.spreadsheets.getByDataFilter']);
+/** Methods the Sheets quota counts as read requests (LIMITS.md: any method that retrieves data); every other method is a write request. */
+const SHEETS_READ = new Set([
+  'sheets.spreadsheets.get',
+  'sheets.spreadsheets.getByDataFilter',
+  'sheets.spreadsheets.values.get',
+  'sheets.spreadsheets.values.batchGet',
+  'sheets.spreadsheets.values.batchGetByDataFilter',
+  'sheets.spreadsheets.developerMetadata.get',
+  'sheets.spreadsheets.developerMetadata.search',
+]);
 export function isSheetsRead(methodId: string): boolean {
   return SHEETS_READ.has(methodId);
 }
@@ -770,6 +779,13 @@ export function sheetsHandlers(state: SheetsState, onUnsupported: (what: string)
         const sheet = state.sheetById(ss, r.start?.sheetId ?? r.range?.sheetId);
         const r0 = r.start?.rowIndex ?? r.range?.startRowIndex ?? 0;
         const c0 = r.start?.columnIndex ?? r.range?.startColumnIndex ?? 0;
+        // Sheets never grows a grid to fit updateCells: rows and columns must exist (insertDimension/appendDimension first).
+        const gp = sheet.properties.gridProperties;
+        const height = (r.rows ?? []).length;
+        const width = Math.max(0, ...(r.rows ?? []).map((rd: any) => (rd.values ?? []).length));
+        if (r0 + height > gp.rowCount || c0 + width > gp.columnCount) {
+          throw badRequest(`Invalid requests[${i}].updateCells: Range (${quoteSheet(sheet.properties.title)}!${columnLetter(c0)}${r0 + 1}:${columnLetter(c0 + Math.max(width, 1) - 1)}${r0 + Math.max(height, 1)}) exceeds grid limits. Max rows: ${gp.rowCount}, max columns: ${gp.columnCount}`);
+        }
         (r.rows ?? []).forEach((rowData: any, k: number) => {
           (rowData.values ?? []).forEach((cd: any, j: number) => writeCellData(state.cell(sheet, r0 + k, c0 + j), cd, r.fields));
         });
