@@ -5,6 +5,7 @@ import type { TabSpec } from '../../src/ports/index.js';
 import { isMusterError } from '../../src/domain/errors.js';
 import { createMicrosoftProviders } from '../../src/providers/microsoft/index.js';
 import { ORGANIZER, type Rig, captureLogger, startRig } from './helpers.js';
+import { writeValue } from '../emulators/graph/workbook.js';
 
 let rig: Rig;
 
@@ -107,6 +108,31 @@ describe('records (Excel)', () => {
     if (!records) throw new Error('records not configured');
     await records.deleteRows(roster, ['L2']);
     expect((await records.readTab(roster)).map((r) => r.key)).toEqual(['L1', 'L3']);
+  });
+
+  it('when a sync reads every tab and applies every change, then each is one $batch request (plus one per kind of change that cannot be retried blindly), and a kept edit is not written over', async () => {
+    const records = rig.providers.records;
+    if (!records?.readTabs || !records.applyChanges) throw new Error('records without batched reads and writes');
+    const start = rig.em.counters().requests;
+    const read = await records.readTabs([roster, sessions, TABS.messages]);
+    expect(rig.em.counters().requests - start).toBe(1);
+    expect(read.get('Roster')!.map((r) => r.key)).toEqual(['L1', 'L3']);
+    expect(read.get('Messages')).toEqual([]);
+    // A person's edit that the sync keeps: the write leaves that cell out.
+    writeValue(rig.em.state.workbook('b!drive', '01RECORDS')!.sheets.find((w) => w.name === 'Roster')!, 1, 3, 'typed.boss@contoso.com');
+    const before = rig.em.counters().requests;
+    await records.applyChanges([
+      { tab: roster, upserts: [{ key: 'L1', cells: { Status: 'cancelled' } }, { key: 'L3', cells: { Status: 'waitlisted' } }, { key: 'L4', cells: { Email: 'dan@contoso.com', Name: 'Dan' } }], deletes: [] },
+      { tab: sessions, upserts: [], deletes: ['S1'] },
+      { tab: TABS.messages, upserts: [{ key: 'M1', cells: { 'Learner Email': 'ann@contoso.com', Subject: '=1+1', 'Sent At': { date: '2030-03-01T09:00:00.000Z' } } }], deletes: [] },
+    ]);
+    // One $batch adds the Messages worksheet, one writes headers and rows, one deletes.
+    expect(rig.em.counters().requests - before).toBe(3);
+    const after = await records.readTabs([roster, sessions, TABS.messages]);
+    expect(after.get('Roster')!.map((r) => [r.key, r.cells['Status']])).toEqual([['L1', 'cancelled'], ['L3', 'waitlisted'], ['L4', null]]);
+    expect(after.get('Roster')![0]!.cells['Manager Email']).toBe('typed.boss@contoso.com');
+    expect(after.get('Sessions')).toEqual([]);
+    expect(after.get('Messages')![0]!.cells).toMatchObject({ Subject: '=1+1', 'Sent At': { date: '2030-03-01T09:00:00.000Z' } });
   });
 
   it('when the workbook is used with the coordinator delegated access, then on-behalf-of works, and without a signed-in coordinator it is refused', async () => {

@@ -74,6 +74,9 @@ function fromExcelValue(tab: TabSpec, header: string, v: string | number | boole
 export class GraphRecords implements RecordsPort {
   readonly provider = MICROSOFT_PROVIDER;
 
+  /** The last readTabs, taken (once) by the next applyChanges instead of a second read. */
+  private open: Map<string, TabState> | undefined;
+
   constructor(private readonly o: GraphRecordsOptions) {}
 
   private get base(): string {
@@ -111,69 +114,159 @@ export class GraphRecords implements RecordsPort {
     await this.o.client.request('PATCH', this.rangePath(sheet, address), { values: [values] }, { retry: 'idempotent' });
   }
 
-  private async usedValues(tab: TabSpec): Promise<{ rowIndex: number; values: Array<Array<string | number | boolean>> }> {
-    const r = await this.o.client.get<RangeBody>(`${this.sheetPath(tab.name)}/usedRange(valuesOnly=true)${query({ $select: 'address,rowIndex,values' })}`);
-    return { rowIndex: r.rowIndex ?? 0, values: r.values ?? [] };
-  }
-
   private async readHeaders(tab: TabSpec): Promise<string[]> {
     const r = await this.o.client.get<RangeBody>(`${this.rangePath(tab.name, `A1:${columnLetter(Math.max(tab.headers.length, 1) - 1)}1`)}${query({ $select: 'values' })}`);
     const row = (r.values?.[0] ?? []).map((v) => String(v));
     return row.every((v) => v === '') ? [] : row;
   }
 
-  /** The sheet's rows with their 1-based sheet row numbers; rows keyed by the Key column. */
-  private async readSheet(tab: TabSpec): Promise<{ headers: string[]; rows: Array<{ sheetRow: number; row: RecordRow }> }> {
-    const { rowIndex, values } = await this.usedValues(tab);
-    if (rowIndex !== 0 || values.length === 0) return { headers: tab.headers, rows: [] };
-    const headers = (values[0] ?? []).map((v) => String(v));
-    const rows = values.slice(1).flatMap((line, i) => {
-      if (line.every((v) => v === '')) return [];
-      const cells: Record<string, Cell> = {};
-      headers.forEach((h, j) => {
-        if (h !== '') cells[h] = fromExcelValue(tab, h, line[j]);
-      });
-      const key = cells[KEY_HEADER];
-      return [{ sheetRow: i + 2, row: { key: typeof key === 'string' && key !== '' ? key : null, cells } }];
+  /** Each tab's used range, all in one $batch (up to 20 tabs a request); a missing worksheet reads as missing. */
+  private async readStates(tabs: TabSpec[]): Promise<Map<string, TabState>> {
+    const items: BatchItem[] = tabs.map((tab, i) => ({ id: String(i + 1), method: 'GET', url: `${this.sheetPath(tab.name)}/usedRange(valuesOnly=true)${query({ $select: 'address,rowIndex,values' })}` }));
+    const results = await this.o.client.batch(items, { retry: 'idempotent' });
+    const states = new Map<string, TabState>();
+    tabs.forEach((tab, i) => {
+      const r = results[i]!;
+      if (r.error) {
+        if (r.status === 404) return void states.set(tab.name, { exists: false, headers: [], rows: [] });
+        throw r.error;
+      }
+      states.set(tab.name, parseUsed(tab, (r.body ?? {}) as RangeBody));
     });
-    return { headers: headers.some((h) => h !== '') ? headers : tab.headers, rows };
+    return states;
   }
 
   async readTab(tab: TabSpec): Promise<RecordRow[]> {
-    return (await this.readSheet(tab)).rows.map((r) => r.row);
+    return ((await this.readStates([tab])).get(tab.name)?.rows ?? []).map((r) => r.row);
+  }
+
+  /** Every tab in one $batch of range reads; kept for the next applyChanges, which then reads nothing again. */
+  async readTabs(tabs: TabSpec[]): Promise<Map<string, RecordRow[]>> {
+    const states = await this.readStates(tabs);
+    this.open = states;
+    return new Map(tabs.map((t) => [t.name, (states.get(t.name)?.rows ?? []).map((r) => r.row)]));
   }
 
   async upsertRows(tab: TabSpec, rows: RecordRow[]): Promise<void> {
-    const { headers, rows: current } = await this.readSheet(tab);
-    const byKey = new Map(current.filter((r) => r.row.key !== null).map((r) => [r.row.key as string, r.sheetRow]));
-    let nextRow = Math.max(1, ...current.map((r) => r.sheetRow)) + 1;
-    const last = columnLetter(headers.length - 1);
-    const items: BatchItem[] = [];
-    for (const row of rows) {
-      if (row.key === null) throw new MusterError('VALIDATION_FAILED', `Muster only writes keyed rows to ${tab.name}.`);
-      const cells: Record<string, Cell> = { ...row.cells, [KEY_HEADER]: row.key };
-      const sheetRow = byKey.get(row.key) ?? nextRow++;
-      byKey.set(row.key, sheetRow);
-      const address = `A${sheetRow}:${last}${sheetRow}`;
-      const url = `/drives/${encodeURIComponent(this.o.driveId)}/items/${encodeURIComponent(this.o.itemId)}/workbook/worksheets/${encodeURIComponent(tab.name)}/range(address='${address}')`;
-      const n = items.length;
-      // Text format first, so a value such as =HYPERLINK(...) lands as text and is never evaluated.
-      items.push({ id: String(n + 1), method: 'PATCH', url, body: { numberFormat: [headers.map((h) => formatFor(tab, h, cells[h]))] } });
-      items.push({ id: String(n + 2), method: 'PATCH', url, body: { values: [headers.map((h) => toExcelValue(tab, h, cells[h]))] }, dependsOn: [String(n + 1)] });
-    }
-    const results = await this.o.client.batch(items, { retry: 'idempotent' });
-    const failedItem = results.find((r) => r.error !== null);
-    if (failedItem?.error) throw failedItem.error;
+    if (rows.length === 0) return;
+    await this.apply([{ tab, upserts: rows, deletes: [] }], await this.readStates([tab]));
   }
 
   async deleteRows(tab: TabSpec, keys: string[]): Promise<void> {
-    const { headers, rows } = await this.readSheet(tab);
-    const wanted = new Set(keys);
-    const doomed = rows.filter((r) => r.row.key !== null && wanted.has(r.row.key)).map((r) => r.sheetRow).sort((a, b) => b - a);
-    const last = columnLetter(headers.length - 1);
-    // Bottom-up, one at a time: each delete shifts the rows below it.
-    for (const sheetRow of doomed) {
-      await this.o.client.request('POST', `${this.rangePath(tab.name, `A${sheetRow}:${last}${sheetRow}`)}/delete`, { shift: 'Up' }, { retry: 'never' });
+    if (keys.length === 0) return;
+    const states = await this.readStates([tab]);
+    if (!states.get(tab.name)?.exists) return;
+    await this.apply([{ tab, upserts: [], deletes: keys }], states);
+  }
+
+  /**
+   * Every tab's changes against the last readTabs (or a fresh read): missing worksheets added in one $batch, then
+   * headers and rows written as runs of consecutive rows (format first, then values, one chain of $batch items), then
+   * deletes from the bottom up. Tab additions and deletes are never retried blindly; the writes are idempotent.
+   */
+  async applyChanges(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>): Promise<void> {
+    const states = this.open ?? (await this.readStates(changes.map((c) => c.tab)));
+    this.open = undefined;
+    await this.apply(changes, states);
+  }
+
+  private async apply(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>, states: Map<string, TabState>): Promise<void> {
+    for (const c of changes) for (const row of c.upserts) if (row.key === null) throw new MusterError('VALIDATION_FAILED', `Muster only writes keyed rows to ${c.tab.name}.`);
+    const missing = changes.filter((c) => !states.get(c.tab.name)?.exists);
+    if (missing.length > 0) {
+      const added = await this.o.client.batch(
+        missing.map((c, i) => ({ id: String(i + 1), method: 'POST', url: `${this.base}/worksheets/add`, body: { name: c.tab.name } })),
+        { retry: 'never' },
+      );
+      added.forEach((r, i) => {
+        // Added meanwhile by someone else: as good as added here.
+        if (r.error && r.status !== 409) throw r.error;
+        this.o.logger.info('graph.records.tab_created', { tab: missing[i]!.tab.name });
+      });
+    }
+    const writes: BatchItem[] = [];
+    const patch = (sheet: string, address: string, body: unknown): void => {
+      const id = String(writes.length + 1);
+      writes.push({ id, method: 'PATCH', url: this.rangePath(sheet, address), body, ...(writes.length > 0 ? { dependsOn: [String(writes.length)] } : {}) });
+    };
+    const deletes: Array<{ sheet: string; address: string }> = [];
+    for (const { tab, upserts, deletes: keys } of changes) {
+      const state = states.get(tab.name) ?? { exists: false, headers: [], rows: [] };
+      const headers = state.headers.length > 0 ? state.headers : tab.headers;
+      const last = columnLetter(headers.length - 1);
+      if (state.headers.length === 0) {
+        patch(tab.name, `A1:${last}1`, { numberFormat: [headers.map(() => TEXT_FORMAT)] });
+        patch(tab.name, `A1:${last}1`, { values: [headers] });
+      } else if (state.headers.join('\u0000') !== tab.headers.join('\u0000')) {
+        this.o.logger.warn('graph.records.headers_differ', { tab: tab.name });
+      }
+      const byKey = new Map(state.rows.filter((r) => r.row.key !== null).map((r) => [r.row.key as string, r.sheetRow]));
+      let nextRow = Math.max(1, ...state.rows.map((r) => r.sheetRow)) + 1;
+      const placed = upserts.map((row) => {
+        const at = byKey.get(row.key!);
+        const sheetRow = at ?? nextRow++;
+        byKey.set(row.key!, sheetRow);
+        return { sheetRow, row, fresh: at === undefined };
+      });
+      placed.sort((x, y) => x.sheetRow - y.sheetRow);
+      // Consecutive rows share one range: one format write and one value write each.
+      for (let i = 0; i < placed.length; ) {
+        let j = i + 1;
+        while (j < placed.length && placed[j]!.sheetRow === placed[j - 1]!.sheetRow + 1) j++;
+        const run = placed.slice(i, j);
+        const address = `A${run[0]!.sheetRow}:${last}${run[run.length - 1]!.sheetRow}`;
+        // A cell Muster leaves out of an existing row (a person's kept edit) is sent as null: Graph leaves it alone.
+        const cellsOf = (p: (typeof run)[number]): Record<string, Cell> => ({ ...p.row.cells, [KEY_HEADER]: p.row.key });
+        const keep = (p: (typeof run)[number], h: string) => !p.fresh && !(h in p.row.cells) && h !== KEY_HEADER;
+        patch(tab.name, address, { numberFormat: run.map((p) => headers.map((h) => (keep(p, h) ? null : formatFor(tab, h, cellsOf(p)[h])))) });
+        patch(tab.name, address, { values: run.map((p) => headers.map((h) => (keep(p, h) ? null : toExcelValue(tab, h, cellsOf(p)[h])))) });
+        i = j;
+      }
+      const doomed = new Set(keys);
+      for (const r of state.rows) if (r.row.key !== null && doomed.has(r.row.key)) deletes.push({ sheet: tab.name, address: `A${r.sheetRow}:${last}${r.sheetRow}` });
+    }
+    if (writes.length > 0) {
+      const results = await this.o.client.batch(writes, { retry: 'idempotent' });
+      const failed = results.find((r) => r.error !== null);
+      if (failed?.error) throw failed.error;
+    }
+    if (deletes.length > 0) {
+      // Bottom-up within each tab, each after the one before: every delete shifts the rows below it.
+      const ordered = deletes.sort((x, y) => (x.sheet === y.sheet ? rowOf(y.address) - rowOf(x.address) : x.sheet < y.sheet ? -1 : 1));
+      const items: BatchItem[] = ordered.map((d, i) => ({ id: String(i + 1), method: 'POST', url: `${this.rangePath(d.sheet, d.address)}/delete`, body: { shift: 'Up' }, ...(i > 0 ? { dependsOn: [String(i)] } : {}) }));
+      const results = await this.o.client.batch(items, { retry: 'never' });
+      const failed = results.find((r) => r.error !== null);
+      if (failed?.error) throw failed.error;
     }
   }
+}
+
+interface TabState {
+  exists: boolean;
+  /** The header row as the sheet has it; empty when the tab has none yet. */
+  headers: string[];
+  /** Data rows with their 1-based sheet row numbers; keyed by the Key column. */
+  rows: Array<{ sheetRow: number; row: RecordRow }>;
+}
+
+function rowOf(address: string): number {
+  return Number(/^[A-Z]+(\d+)/.exec(address)?.[1] ?? 0);
+}
+
+/** A used range (values only) as a tab's header and rows; a range not starting at A1 holds no Muster rows. */
+function parseUsed(tab: TabSpec, r: RangeBody): TabState {
+  const values = r.values ?? [];
+  if ((r.rowIndex ?? 0) !== 0 || values.length === 0) return { exists: true, headers: [], rows: [] };
+  const headers = (values[0] ?? []).map((v) => String(v));
+  const present = headers.some((h) => h !== '');
+  const rows = values.slice(1).flatMap((line, i) => {
+    if (line.every((v) => v === '')) return [];
+    const cells: Record<string, Cell> = {};
+    headers.forEach((h, j) => {
+      if (h !== '') cells[h] = fromExcelValue(tab, h, line[j]);
+    });
+    const key = cells[KEY_HEADER];
+    return [{ sheetRow: i + 2, row: { key: typeof key === 'string' && key !== '' ? key : null, cells } }];
+  });
+  return { exists: true, headers: present ? headers : [], rows };
 }
