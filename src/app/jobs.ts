@@ -7,7 +7,8 @@ import type { NewJob, JobRow } from '../store/store.js';
 import type { AppContext, ProviderSet } from './context.js';
 import { nowIso } from './context.js';
 import { composeLearnerMessage, composeManagerMessage } from './compose.js';
-import { deliver, type DeliveryResult } from './messaging.js';
+import { deliver, prepareDelivery, recordDelivery, type Delivery, type DeliveryResult, type PreparedSend } from './messaging.js';
+import type { SendOutcome } from '../ports/index.js';
 import { cancelSessionEvent, ensureSessionEvent, toSessionEvent, updateSessionEvent } from './events.js';
 import { syncRecords } from './records-sync.js';
 
@@ -178,28 +179,89 @@ async function scheduleDigests(ctx: AppContext, program: Program, learners: Lear
 
 // ---- the runner --------------------------------------------------------------------------------
 
+/** Kinds that send no mail: a mail group is flushed before one runs, so they keep their order relative to the mail around them. */
+const NO_MAIL = new Set(['records-sync', 'event-sync', 'event-cancel']);
+
+/**
+ * The sends of one claimed batch of jobs for a mailer that can send several in one round trip (Graph: 20 per $batch).
+ * Each job is prepared on its own (ledger, settle, budget, claim) in claim order; a prepared send waits here, and the
+ * group goes out when it holds `batchSize` sends, before a job that sends no mail, before a job of another mailer and at
+ * the end of the claimed batch. The same jobs therefore always make the same round trips. Each job is finished once,
+ * after its send's outcome is recorded.
+ */
+class MailGroup {
+  private entries: Array<{ job: JobRow; providers: ProviderSet; send: PreparedSend }> = [];
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly summary: RunSummary,
+  ) {}
+
+  /** Sends waiting in this group from the same mailbox: the budget counts them as sent. */
+  inFlight(providers: ProviderSet): number {
+    const mailbox = providers.sender.email.toLowerCase();
+    return this.entries.filter((e) => e.providers.sender.email.toLowerCase() === mailbox).length;
+  }
+
+  async add(job: JobRow, providers: ProviderSet, send: PreparedSend): Promise<void> {
+    if (this.entries.length > 0 && this.entries[0]!.providers.mailer !== providers.mailer) await this.flush();
+    this.entries.push({ job, providers, send });
+  }
+
+  get full(): boolean {
+    const first = this.entries[0];
+    return !!first && this.entries.length >= Math.max(1, first.providers.mailer.batchSize ?? 1);
+  }
+
+  /** One round trip for every waiting send, then each job's outcome, in order. */
+  async flush(): Promise<void> {
+    const entries = this.entries.splice(0);
+    if (entries.length === 0) return;
+    const mailer = entries[0]!.providers.mailer;
+    let outcomes: SendOutcome[];
+    try {
+      outcomes = await mailer.sendBatch!(entries.map((e) => e.send.msg));
+      if (outcomes.length !== entries.length) throw new MusterError('INTERNAL', `sendBatch answered ${outcomes.length} outcomes for ${entries.length} messages.`);
+    } catch (err) {
+      // Nothing is known about these sends: each is unknown, settled by lookup before any resend.
+      const reason = err instanceof Error ? err.message : String(err);
+      this.ctx.logger.error('mail.batch_failed', { messages: entries.length, message: reason });
+      outcomes = entries.map(() => ({ status: 'unknown', providerId: null, reason }));
+    }
+    for (const [i, e] of entries.entries()) {
+      await finishJob(this.ctx, e.job, this.summary, async () => fromDelivery(await recordDelivery(this.ctx, e.providers, e.send, outcomes[i]!)));
+    }
+  }
+}
+
 /** Runs every job due as of the clock's now, batch by batch, until none is left (or `maxJobs` ran). */
 export async function runDue(ctx: AppContext, opts: { tenantId?: string; maxJobs?: number; onProgress?: (s: RunSummary) => void } = {}): Promise<RunSummary> {
   const summary: RunSummary = { ran: 0, sent: 0, skipped: 0, deferred: 0, failed: 0, unknown: 0 };
   const max = opts.maxJobs ?? Number.POSITIVE_INFINITY;
+  const group = new MailGroup(ctx, summary);
   for (;;) {
     const now = ctx.clock.now();
     const batch = await ctx.store.claimDueJobs(now.toISOString(), ctx.workerId, new Date(now.getTime() + ctx.jobLeaseMs).toISOString(), Math.min(50, max - summary.ran), opts.tenantId);
     if (batch.length === 0) break;
     for (const job of batch) {
-      await runOne(ctx, job, summary);
+      if (NO_MAIL.has(job.kind)) await group.flush();
+      await finishJob(ctx, job, summary, () => handle(ctx, job, group));
       summary.ran++;
+      if (group.full) await group.flush();
     }
+    await group.flush();
     opts.onProgress?.(summary);
     if (summary.ran >= max) break;
   }
   return summary;
 }
 
-async function runOne(ctx: AppContext, job: JobRow, summary: RunSummary): Promise<void> {
+/** Runs a job's work and records its one outcome; a send waiting in a mail group is finished by the group instead. */
+async function finishJob(ctx: AppContext, job: JobRow, summary: RunSummary, work: () => Promise<Outcome>): Promise<void> {
   const now = nowIso(ctx);
   try {
-    const outcome = await handle(ctx, job);
+    const outcome = await work();
+    if (outcome.status === 'queued') return;
     if (outcome.status === 'deferred') {
       summary.deferred++;
       await ctx.store.finishJob(job.tenant_id, job.id, ctx.workerId, 'pending', now, { runAt: outcome.until, error: outcome.reason });
@@ -258,7 +320,7 @@ async function markCredentialsWorking(ctx: AppContext, tenantId: string): Promis
   }
 }
 
-type Outcome = { status: 'done'; sent: number } | { status: 'skipped'; reason: string } | { status: 'deferred'; until: string; reason: string } | { status: 'unknown'; reason: string };
+type Outcome = { status: 'queued' } | { status: 'done'; sent: number } | { status: 'skipped'; reason: string } | { status: 'deferred'; until: string; reason: string } | { status: 'unknown'; reason: string };
 
 function fromDelivery(r: DeliveryResult): Outcome {
   switch (r.status) {
@@ -278,7 +340,21 @@ function fromDelivery(r: DeliveryResult): Outcome {
   }
 }
 
-async function handle(ctx: AppContext, job: JobRow): Promise<Outcome> {
+/**
+ * Delivers a job's message: through the runner's mail group when the tenant's mailer sends in batches (the job is then
+ * finished by the group), else at once as `deliver` does.
+ */
+async function deliverFor(ctx: AppContext, providers: ProviderSet, job: JobRow, d: Delivery, group: MailGroup | null): Promise<Outcome> {
+  if (!group || !providers.mailer.sendBatch) return fromDelivery(await deliver(ctx, providers, d));
+  const p = await prepareDelivery(ctx, providers, d, { inFlight: group.inFlight(providers), recordAttemptStart: true });
+  if (p.status === 'done') return fromDelivery(p.result);
+  // An earlier attempt left a provider id to check first: that send goes alone.
+  if (p.send.previous) return fromDelivery(await recordDelivery(ctx, providers, p.send, await providers.mailer.send(p.send.msg, p.send.previous)));
+  await group.add(job, providers, p.send);
+  return { status: 'queued' };
+}
+
+async function handle(ctx: AppContext, job: JobRow, group: MailGroup | null): Promise<Outcome> {
   const t = job.tenant_id;
   const payload = JSON.parse(job.payload) as Record<string, unknown>;
   const program = job.program_id ? await ctx.store.getProgram(t, job.program_id) : undefined;
@@ -289,7 +365,7 @@ async function handle(ctx: AppContext, job: JobRow): Promise<Outcome> {
     await syncRecords(ctx, providers, program);
     return { status: 'done', sent: 0 };
   }
-  if (job.kind === 'digest') return handleDigest(ctx, providers, program, job, payload);
+  if (job.kind === 'digest') return handleDigest(ctx, providers, program, job, payload, group);
 
   const session = job.session_id ? await ctx.store.getSession(t, job.session_id) : undefined;
   if (job.kind === 'event-sync' || job.kind === 'event-cancel') {
@@ -311,14 +387,14 @@ async function handle(ctx: AppContext, job: JobRow): Promise<Outcome> {
   if (!learner) return { status: 'skipped', reason: 'the learner is no longer on the roster' };
   if (learner.undeliverable) return { status: 'skipped', reason: `mail to ${learner.email} bounced before` };
 
-  if (['completion-due', 'overdue-escalation', 'recertify'].includes(job.kind)) return handleCompletionJob(ctx, providers, program, learner, job);
+  if (['completion-due', 'overdue-escalation', 'recertify'].includes(job.kind)) return handleCompletionJob(ctx, providers, program, learner, job, group);
 
   if (!session) return { status: 'skipped', reason: 'the session no longer exists' };
   const enrollment = (await ctx.store.listEnrollments(t, { sessionId: session.id, learnerId: learner.id }))[0];
   if (!enrollment) return { status: 'skipped', reason: 'the learner is not enrolled in this session' };
 
   if (job.kind === 'session-cancelled') {
-    return sendToLearner(ctx, providers, job, program, session, learner, enrollment, 'session-cancelled', { message: String(payload.message ?? '') }, providers.renderInvitation ? 'CANCEL' : null);
+    return sendToLearner(ctx, providers, job, program, session, learner, enrollment, 'session-cancelled', { message: String(payload.message ?? '') }, providers.renderInvitation ? 'CANCEL' : null, group);
   }
   if (enrollment.status !== 'enrolled') return { status: 'skipped', reason: `the enrollment is ${enrollment.status}` };
   if (session.status === 'cancelled') return { status: 'skipped', reason: 'the session was cancelled' };
@@ -326,9 +402,9 @@ async function handle(ctx: AppContext, job: JobRow): Promise<Outcome> {
   switch (job.kind) {
     case 'invite':
     case 'waitlist-promoted':
-      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, job.kind, {}, providers.renderInvitation ? 'REQUEST' : null);
+      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, job.kind, {}, providers.renderInvitation ? 'REQUEST' : null, group);
     case 'session-moved':
-      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, 'session-moved', {}, providers.renderInvitation ? 'REQUEST' : null);
+      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, 'session-moved', {}, providers.renderInvitation ? 'REQUEST' : null, group);
     case 'reminder':
     case 'prerequisite':
     case 'catch-up':
@@ -337,7 +413,7 @@ async function handle(ctx: AppContext, job: JobRow): Promise<Outcome> {
       if (Date.parse(session.start) <= ctx.clock.now().getTime()) return { status: 'skipped', reason: 'the session has already started' };
       if (BEFORE_SESSION.has(job.kind) && (await supersededBy(ctx, job))) return { status: 'skipped', reason: 'a later reminder for this session is due at the same time; only that one is sent' };
       const kind = job.kind === 'reminder-now' ? 'reminder' : job.kind;
-      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, kind, { offsetMinutes: payload.offsetMinutes ?? null }, null);
+      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, kind, { offsetMinutes: payload.offsetMinutes ?? null }, null, group);
     }
     case 'follow-up': {
       const sessions = await ctx.store.listSessions(t, program.id);
@@ -351,7 +427,7 @@ async function handle(ctx: AppContext, job: JobRow): Promise<Outcome> {
         // Attendance is not recorded yet: ask again in a day rather than guess.
         return { status: 'deferred', until: new Date(ctx.clock.now().getTime() + 24 * 3600_000).toISOString(), reason: 'attendance is not marked yet' };
       }
-      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, f.variant === 'present' ? 'follow-up-present' : 'follow-up-absent', { offer: f.offer }, null);
+      return sendToLearner(ctx, providers, job, program, session, learner, enrollment, f.variant === 'present' ? 'follow-up-present' : 'follow-up-absent', { offer: f.offer }, null, group);
     }
     default:
       return { status: 'skipped', reason: `no handler for job kind ${job.kind}` };
@@ -375,6 +451,7 @@ async function sendToLearner(
   kind: string,
   extra: Record<string, unknown>,
   calendarMethod: 'REQUEST' | 'CANCEL' | null,
+  group: MailGroup | null,
 ): Promise<Outcome> {
   const msg = await composeLearnerMessage(ctx, providers, { kind, program, session, learner, enrollment, extra });
   let calendar;
@@ -382,7 +459,7 @@ async function sendToLearner(
     const ev = toSessionEvent(ctx, providers, program, session, [learner]);
     calendar = { method: calendarMethod, ics: providers.renderInvitation(ev, { email: learner.email, name: learner.name }, calendarMethod, ctx.clock.now()) };
   }
-  const r = await deliver(ctx, providers, {
+  return deliverFor(ctx, providers, job, {
     tenantId: program.tenantId,
     key: job.key,
     kind,
@@ -394,11 +471,10 @@ async function sendToLearner(
     text: msg.text,
     html: msg.html,
     ...(calendar ? { calendar } : {}),
-  });
-  return fromDelivery(r);
+  }, group);
 }
 
-async function handleCompletionJob(ctx: AppContext, providers: ProviderSet, program: Program, learner: Learner, job: JobRow): Promise<Outcome> {
+async function handleCompletionJob(ctx: AppContext, providers: ProviderSet, program: Program, learner: Learner, job: JobRow, group: MailGroup | null): Promise<Outcome> {
   const completions = await ctx.store.listCompletions(program.tenantId, program.id);
   const c = completions.find((x) => x.learnerId === learner.id) ?? null;
   if (job.kind !== 'recertify' && c?.completedAt) return { status: 'skipped', reason: 'the learner has completed the program' };
@@ -407,17 +483,13 @@ async function handleCompletionJob(ctx: AppContext, providers: ProviderSet, prog
   if (job.kind === 'overdue-escalation') {
     if (!learner.managerEmail) return { status: 'skipped', reason: `${learner.email} has no manager on the roster` };
     const msg = await composeManagerMessage(ctx, providers, { kind: 'escalation', program, managerEmail: learner.managerEmail, learners: [learner] });
-    return fromDelivery(
-      await deliver(ctx, providers, { tenantId: program.tenantId, key: job.key, kind: 'escalation', programId: program.id, sessionId: null, learnerId: learner.id, to: { email: learner.managerEmail, name: learner.managerEmail }, subject: msg.subject, text: msg.text, html: msg.html }),
-    );
+    return deliverFor(ctx, providers, job, { tenantId: program.tenantId, key: job.key, kind: 'escalation', programId: program.id, sessionId: null, learnerId: learner.id, to: { email: learner.managerEmail, name: learner.managerEmail }, subject: msg.subject, text: msg.text, html: msg.html }, group);
   }
   const msg = await composeLearnerMessage(ctx, providers, { kind: job.kind, program, session: null, learner, enrollment: null, extra: { dueAt: c?.dueAt ?? null } });
-  return fromDelivery(
-    await deliver(ctx, providers, { tenantId: program.tenantId, key: job.key, kind: job.kind, programId: program.id, sessionId: null, learnerId: learner.id, to: { email: learner.email, name: learner.name }, subject: msg.subject, text: msg.text, html: msg.html }),
-  );
+  return deliverFor(ctx, providers, job, { tenantId: program.tenantId, key: job.key, kind: job.kind, programId: program.id, sessionId: null, learnerId: learner.id, to: { email: learner.email, name: learner.name }, subject: msg.subject, text: msg.text, html: msg.html }, group);
 }
 
-async function handleDigest(ctx: AppContext, providers: ProviderSet, program: Program, job: JobRow, payload: Record<string, unknown>): Promise<Outcome> {
+async function handleDigest(ctx: AppContext, providers: ProviderSet, program: Program, job: JobRow, payload: Record<string, unknown>, group: MailGroup | null): Promise<Outcome> {
   const managerEmail = String(payload.managerEmail);
   const learners = (await ctx.store.learnersForProgram(program.tenantId, program.id)).filter((l) => l.managerEmail === managerEmail);
   // The next week's digest is queued whatever happens to this one.
@@ -425,7 +497,5 @@ async function handleDigest(ctx: AppContext, providers: ProviderSet, program: Pr
   if (planned) await ctx.store.addJobs(program.tenantId, [{ ...toNewJob(planned, program.id), payload }], nowIso(ctx));
   if (learners.length === 0) return { status: 'skipped', reason: `${managerEmail} has no learners in this program now` };
   const msg = await composeManagerMessage(ctx, providers, { kind: 'digest', program, managerEmail, learners });
-  return fromDelivery(
-    await deliver(ctx, providers, { tenantId: program.tenantId, key: job.key, kind: 'digest', programId: program.id, sessionId: null, learnerId: null, to: { email: managerEmail, name: managerEmail }, subject: msg.subject, text: msg.text, html: msg.html }),
-  );
+  return deliverFor(ctx, providers, job, { tenantId: program.tenantId, key: job.key, kind: 'digest', programId: program.id, sessionId: null, learnerId: null, to: { email: managerEmail, name: managerEmail }, subject: msg.subject, text: msg.text, html: msg.html }, group);
 }

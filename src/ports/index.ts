@@ -97,16 +97,26 @@ export interface MailerPort {
   readonly provider: string;
   /** Whether `settle` can find out what happened to an unknown outcome (SMTP cannot). */
   readonly canSettle: boolean;
+  /**
+   * Sends one message. `previous` says an earlier attempt may have reached the provider (it carries that attempt's
+   * provider id, if one was recorded): the mailer makes sure it was not sent before sending.
+   */
   send(msg: OutgoingMessage, previous?: { providerId: string | null }): Promise<SendOutcome>;
-  /** The most first-attempt messages `sendBatch` takes in one round trip (Graph: 20 per $batch); absent: one by one. */
+  /** The most messages `sendBatch` takes in one round trip (Graph: 20 per $batch); absent: one by one. */
   readonly batchSize?: number;
-  /** Sends first attempts together; one outcome per message, in the same order. */
+  /**
+   * Sends up to `batchSize` messages together, each as `send` would without `previous`: only messages no earlier attempt
+   * of which can have reached the provider (first attempts, or ones `settle` called not sent). One outcome per message,
+   * in the same order; it never throws for a provider failure (those are outcomes: failed, or unknown for every message
+   * the provider may have taken).
+   */
   sendBatch?(msgs: OutgoingMessage[]): Promise<SendOutcome[]>;
   /**
-   * Looks up a message whose outcome was unknown: sent, not sent (safe to send again), or still unknown. `attemptedAt`
-   * is when the unknown attempt began, for providers where a sent message takes a while to become findable.
+   * Looks up a message whose outcome was unknown: sent, not sent (safe to send again), or still unknown (look again
+   * later, never resend). `attemptAgeMs` is how long ago, by Muster's clock, the attempt in doubt began (null or absent
+   * when not known: taken as long ago), for providers where a sent message takes a while to become findable.
    */
-  settle(msg: OutgoingMessage, providerId: string | null, attemptedAt?: string | null): Promise<'sent' | 'not-sent' | 'unknown'>;
+  settle(msg: OutgoingMessage, providerId: string | null, attemptAgeMs?: number | null): Promise<'sent' | 'not-sent' | 'unknown'>;
 }
 
 /** A cell value: dates are real dates (ISO date or date-time), text from people stays text. */

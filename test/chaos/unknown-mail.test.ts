@@ -1,4 +1,4 @@
-// A mail whose send outcome is unknown (the connection dropped after the provider took it) goes out at most once: Graph and Gmail settle it by lookup, SMTP marks it "outcome unknown" and shows it on the checklist.
+// A mail whose send outcome is unknown (the connection dropped after the provider took it) goes out at most once: Graph (a $batch of sendMail) and Gmail settle it by lookup, SMTP marks it "outcome unknown" and shows it on the checklist.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,14 +20,14 @@ function program(owner: string, domain: string) {
   };
 }
 
-function roster(domain: string): string {
-  return ['Email,Name,Manager Email,Time Zone', ...Array.from({ length: LEARNERS }, (_, i) => `learner${i}@${domain},Learner ${i},boss@${domain},Europe/Berlin`)].join('\n');
+function roster(domain: string, learners = LEARNERS): string {
+  return ['Email,Name,Manager Email,Time Zone', ...Array.from({ length: learners }, (_, i) => `learner${i}@${domain},Learner ${i},boss@${domain},Europe/Berlin`)].join('\n');
 }
 
 /** Creates, fills and launches the program, then runs what is due so only the "send now" reminders are new. */
-async function launched(svc: TestService, owner: string, domain: string, settle: () => Promise<void>): Promise<void> {
+async function launched(svc: TestService, owner: string, domain: string, settle: () => Promise<void>, learners = LEARNERS): Promise<void> {
   expect((await svc.api('POST', '/api/programs', program(owner, domain))).status).toBe(201);
-  expect((await svc.api('POST', '/api/programs/UNK1/roster', roster(domain))).body.imported).toBe(LEARNERS);
+  expect((await svc.api('POST', '/api/programs/UNK1/roster', roster(domain, learners))).body.imported).toBe(learners);
   const launch = await svc.api('POST', '/api/programs/UNK1/launch', { force: true, reason: 'test without owners' });
   expect(launch.status, JSON.stringify(launch.body)).toBe(200);
   await settle();
@@ -50,6 +50,8 @@ describe('an unknown send outcome on Microsoft Graph', () => {
   let em: GraphEmulator;
   let svc: TestService;
   const ORGANIZER = 'training@contoso.com';
+  /** One $batch: 20 learners' "send now" reminders go out in one round trip. */
+  const GRAPH_LEARNERS = 20;
   /** Muster's clock runs ahead of real time by this much, so jobs re-queued with a backoff come due. */
   let ahead = 0;
   const laterRuns = async () => {
@@ -58,13 +60,22 @@ describe('an unknown send outcome on Microsoft Graph', () => {
       ahead += 3_600_000;
     }
   };
+  const sentPerLearner = () => perLearner(em.state.messagesSent(ORGANIZER).flatMap((m) => m.to));
+  const expectOneMoreEach = (before: Map<string, number>) => {
+    const after = sentPerLearner();
+    for (let i = 0; i < GRAPH_LEARNERS; i++) {
+      const email = `learner${i}@contoso.com`;
+      expect((after.get(email) ?? 0) - (before.get(email) ?? 0), email).toBe(1);
+    }
+  };
+  const batches = () => em.counters().batches['POST /users/{id}/sendMail'] ?? 0;
 
   afterAll(async () => {
     await svc?.close();
     await em?.close();
   });
 
-  it('when the connection drops after Graph sent each reminder, then runDue settles by lookup and each learner has exactly one', async () => {
+  it('when the connection drops after Graph ran a $batch of 20 reminders, then 20 unknowns are settled by lookup and each learner has exactly one', async () => {
     em = await startGraphEmulator({ sendsPerMinute: 10_000 });
     em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
     em.state.addRoom({ mail: 'room1@contoso.com', displayName: 'Room 1' });
@@ -73,35 +84,45 @@ describe('an unknown send outcome on Microsoft Graph', () => {
       env: { MUSTER_PROVIDER: 'microsoft', MS_TENANT_ID: em.tenantId, MS_CLIENT_ID: em.clientId, MS_CLIENT_SECRET: em.clientSecret, MS_ORGANIZER: ORGANIZER, MS_AUTHORITY_HOST: em.authorityHost, GRAPH_BASE_URL: em.baseUrl, MUSTER_LOG_LEVEL: 'error' },
     });
     svc.service.runtime.ctx.clock = { now: () => new Date(Date.now() + ahead) };
-    await launched(svc, ORGANIZER, 'contoso.com', async () => void (await svc.runDue()));
-    const before = perLearner(em.state.messagesSent(ORGANIZER).flatMap((m) => m.to));
+    await launched(svc, ORGANIZER, 'contoso.com', async () => void (await svc.runDue()), GRAPH_LEARNERS);
+    ahead += 3_600_000;
+    const before = sentPerLearner();
+    const batchesBefore = batches();
 
-    em.faults.inject({ match: { method: 'POST', path: /\/send$/ }, fault: { kind: 'drop', afterEffect: true }, times: LEARNERS });
+    em.faults.inject({ match: { method: 'POST', path: '/$batch' }, fault: { kind: 'drop', afterEffect: true } });
     const now = await svc.api('POST', '/api/programs/UNK1/reminders/send-now');
     expect(now.status).toBe(200);
-    await laterRuns();
     expect(em.faults.pending()).toBe(0);
+    expect(batches() - batchesBefore).toBe(1);
+    await laterRuns();
 
-    const after = perLearner(em.state.messagesSent(ORGANIZER).flatMap((m) => m.to));
-    for (let i = 0; i < LEARNERS; i++) {
-      const email = `learner${i}@contoso.com`;
-      expect((after.get(email) ?? 0) - (before.get(email) ?? 0), email).toBe(1);
-    }
-    expect(await reminderLedger(svc)).toEqual(Array(LEARNERS).fill('sent'));
+    expectOneMoreEach(before);
+    // Settled by lookup, never by a second $batch.
+    expect(batches() - batchesBefore).toBe(1);
+    expect(await reminderLedger(svc)).toEqual(Array(GRAPH_LEARNERS).fill('sent'));
   });
 
-  // A send the provider never took is settled as not sent, and the job sends it on a later run: none goes missing.
-  it('when the connection drops before Graph sent a reminder, then a later runDue sends it exactly once (never twice, none missing)', async () => {
-    const before = perLearner(em.state.messagesSent(ORGANIZER).flatMap((m) => m.to));
-    em.faults.inject({ match: { method: 'POST', path: /\/send$/ }, fault: { kind: 'drop', afterEffect: false }, times: LEARNERS });
+  // A send the provider never took is settled as not sent once the findable-after grace has passed, and sent again: none goes missing.
+  it('when the connection drops before Graph ran the $batch, then the reminders stay unknown within the grace and a later runDue sends each exactly once', async () => {
+    const before = sentPerLearner();
+    em.faults.inject({ match: { method: 'POST', path: '/$batch' }, fault: { kind: 'drop', afterEffect: false } });
+    expect((await svc.api('POST', '/api/programs/UNK1/reminders/send-now')).status).toBe(200);
+    expect(em.faults.pending()).toBe(0);
+    const ledger = (await svc.service.runtime.store.listMessages('default', {})).filter((m) => m.key.startsWith('reminder-now') && m.created_at >= new Date(Date.now() + ahead - 60_000).toISOString());
+    expect(ledger.map((m) => m.status)).toEqual(Array(GRAPH_LEARNERS).fill('unknown'));
+    expect(sentPerLearner()).toEqual(before);
+    await laterRuns();
+    expectOneMoreEach(before);
+  });
+
+  it('when single items of the $batch time out (504) after Graph sent them, then those are settled as sent and nobody gets a second one', async () => {
+    ahead += 3_600_000;
+    const before = sentPerLearner();
+    em.faults.inject({ match: { method: 'POST', path: /\/sendMail$/ }, skip: 2, times: 3, fault: { kind: 'drop', afterEffect: true } });
     expect((await svc.api('POST', '/api/programs/UNK1/reminders/send-now')).status).toBe(200);
     await laterRuns();
     expect(em.faults.pending()).toBe(0);
-    const after = perLearner(em.state.messagesSent(ORGANIZER).flatMap((m) => m.to));
-    for (let i = 0; i < LEARNERS; i++) {
-      const email = `learner${i}@contoso.com`;
-      expect((after.get(email) ?? 0) - (before.get(email) ?? 0), email).toBe(1);
-    }
+    expectOneMoreEach(before);
   });
 });
 

@@ -31,6 +31,16 @@ export const GRAPH_LIMITS = {
   concurrentPerMailbox: 4,
 } as const;
 
+/**
+ * How long after a sendMail attempt a message that is not in the mailbox may still turn up there. Graph answers sendMail
+ * with 202 Accepted before Exchange has processed it ("it does not indicate that the request processing has completed",
+ * user-sendmail docs), and the Sent Items copy Muster looks its key up in is written when the transport submits the
+ * message: normally within seconds, later when the mailbox is busy. Within this grace an attempt that cannot be found is
+ * still 'unknown' (looked up again later, never resent); after it, 'not sent' (sent again). Five minutes is far above
+ * the usual filing delay and costs an unknown message at most a few minutes of lateness.
+ */
+export const SENT_COPY_FINDABLE_AFTER_MS = 5 * 60_000;
+
 /** Graph's spelling of an Outlook add-in's custom-properties property id (MS-OXCEXT: lower case, no braces, no urn:uuid:). */
 export function addinPropertyId(addinId: string): string {
   const id = addinId.toLowerCase().replace(/[{}]/g, '').replace(/^urn:uuid:/, '');

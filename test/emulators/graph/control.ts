@@ -72,6 +72,7 @@ export function handleControl(d: ControlDeps, method: string, path: string, quer
         return ok({ now: new Date(d.clock.now()).toISOString() });
       case 'POST /_emulator/settings':
         if (typeof b['transactionIdWindowMs'] === 'number') d.settings.transactionIdWindowMs = b['transactionIdWindowMs'];
+        if (typeof b['sentCopyDelayMs'] === 'number') d.settings.sentCopyDelayMs = b['sentCopyDelayMs'];
         return ok(d.settings);
       case 'GET /_emulator/violations':
         return ok({ value: d.violations() });

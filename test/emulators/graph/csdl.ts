@@ -221,8 +221,11 @@ export function validateActionBody(model: CsdlModel, action: string, bindingShor
   if (body === undefined || body === null) return [];
   if (typeof body !== 'object' || Array.isArray(body)) return ['body: expected an object of action parameters'];
   const errors: string[] = [];
+  // Graph matches action parameter names without regard to case (the docs' examples write the CSDL's Message as message).
+  const byLower = new Map([...def.parameters.entries()].map(([name, p]) => [name.toLowerCase(), { name, p }]));
+  const given = new Set(Object.keys(body as Record<string, unknown>).map((k) => k.toLowerCase()));
   for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
-    const p = def.parameters.get(key);
+    const p = byLower.get(key.toLowerCase())?.p;
     if (!p) {
       errors.push(`body.${key}: '${key}' is not a parameter of action ${action}`);
       continue;
@@ -230,7 +233,7 @@ export function validateActionBody(model: CsdlModel, action: string, bindingShor
     errors.push(...validateValue(model, p.type, v, `body.${key}`, p.nullable));
   }
   for (const [name, p] of def.parameters) {
-    if (!p.nullable && !(name in (body as Record<string, unknown>))) errors.push(`body.${name}: required parameter is missing`);
+    if (!p.nullable && !given.has(name.toLowerCase())) errors.push(`body.${name}: required parameter is missing`);
   }
   return errors;
 }

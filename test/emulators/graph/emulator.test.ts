@@ -225,3 +225,85 @@ describe('faults', () => {
     expect(a.filter((s) => s === 200).length).toBeGreaterThan(0);
   });
 });
+
+describe('sendMail', () => {
+  const KEY_PROP = 'String {8f0c2a5e-5a8e-4c3b-9d7e-6c2b1d0e4f3a} Name MusterMessageKey';
+  const mail = (key: string, to = 'ann@contoso.com') => ({
+    message: { subject: `Mail ${key}`, body: { contentType: 'html', content: '<p>x</p>' }, toRecipients: [{ emailAddress: { address: to } }], singleValueExtendedProperties: [{ id: KEY_PROP, value: key }] },
+    saveToSentItems: true,
+  });
+  const byKey = (mailbox: string, key: string) => graph('GET', `/users/${mailbox}/messages?$filter=${encodeURIComponent(`singleValueExtendedProperties/Any(ep: ep/id eq '${KEY_PROP}' and ep/value eq '${key}')`)}&$select=isDraft`);
+  const item = (mailbox: string, key: string, i: number) => ({ id: String(i), method: 'POST', url: `/users/${mailbox}/sendMail`, headers: { 'Content-Type': 'application/json' }, body: mail(key) });
+
+  it('when a message is sent (camel-case parameters, as in the docs), then 202 with no body, and its Sent Items copy keeps the extended property and is found by $filter', async () => {
+    const sender = em.state.addUser({ mail: 'sendmail@contoso.com' }).mail;
+    const before = em.violations().length;
+    const res = await graph('POST', `/users/${sender}/sendMail`, mail('t/k1'));
+    expect(res.status).toBe(202);
+    expect(res.body).toBeUndefined();
+    expect(em.violations().length).toBe(before);
+    const found = await byKey(sender, 't/k1');
+    expect(found.status).toBe(200);
+    expect(found.body.value).toHaveLength(1);
+    expect(found.body.value[0].isDraft).toBe(false);
+    expect(em.state.messagesSent(sender).map((m) => m.subject)).toEqual(['Mail t/k1']);
+    expect(em.state.drafts(sender)).toHaveLength(0);
+    expect((await byKey(sender, 't/other')).body.value).toHaveLength(0);
+  });
+
+  it('when a parameter is not in the CSDL, then 400 and nothing is sent', async () => {
+    const sender = em.state.addUser({ mail: 'sendmail-bad@contoso.com' }).mail;
+    const res = await graph('POST', `/users/${sender}/sendMail`, { ...mail('t/bad'), saveToDrafts: true });
+    expect(res.status).toBe(400);
+    expect(em.state.messagesSent(sender)).toHaveLength(0);
+  });
+
+  it('when Exchange files the Sent Items copy late, then the send counts at once but $filter finds the copy only after the delay', async () => {
+    const sender = em.state.addUser({ mail: 'slowfiling@contoso.com' }).mail;
+    em.settings.sentCopyDelayMs = 90_000;
+    try {
+      expect((await graph('POST', `/users/${sender}/sendMail`, mail('t/late'))).status).toBe(202);
+      expect(em.state.messagesSent(sender)).toHaveLength(1);
+      expect((await byKey(sender, 't/late')).body.value).toHaveLength(0);
+      em.clock.advance(90_000);
+      expect((await byKey(sender, 't/late')).body.value).toHaveLength(1);
+    } finally {
+      em.settings.sentCopyDelayMs = 0;
+    }
+  });
+
+  it('when 20 sendMail requests come in one $batch, then each item answers 202 with no body, and the 30-a-minute limit applies per item', async () => {
+    em.clock.advance(61_000);
+    const sender = em.state.addUser({ mail: 'batchmail@contoso.com' }).mail;
+    const first = await graph('POST', '/$batch', { requests: Array.from({ length: 20 }, (_, i) => item(sender, `t/b${i}`, i + 1)) });
+    expect(first.status).toBe(200);
+    expect(first.body.responses.map((r: { status: number }) => r.status)).toEqual(Array(20).fill(202));
+    expect(first.body.responses.every((r: { body?: unknown }) => r.body === undefined)).toBe(true);
+    const second = await graph('POST', '/$batch', { requests: Array.from({ length: 20 }, (_, i) => item(sender, `t/c${i}`, i + 1)) });
+    const statuses = second.body.responses.map((r: { status: number }) => r.status);
+    expect(statuses.filter((s: number) => s === 202)).toHaveLength(10);
+    expect(statuses.filter((s: number) => s === 429)).toHaveLength(10);
+    expect(em.state.messagesSent(sender)).toHaveLength(30);
+    expect(em.counters().batches['POST /users/{id}/sendMail']).toBeGreaterThanOrEqual(2);
+    expect(em.counters().batchItems['POST /users/{id}/sendMail']).toBeGreaterThanOrEqual(40);
+  });
+
+  it('when a drop fault hits a $batch item, then that item answers 504, after doing the work when the fault says so', async () => {
+    em.clock.advance(61_000);
+    const sender = em.state.addUser({ mail: 'batchdrop@contoso.com' }).mail;
+    em.faults.inject({ match: { path: /\/sendMail$/, mailbox: sender }, skip: 1, fault: { kind: 'drop', afterEffect: true } });
+    // Skips count per rule: the second rule also saw only the first item before the first rule took the second.
+    em.faults.inject({ match: { path: /\/sendMail$/, mailbox: sender }, skip: 1, fault: { kind: 'drop', afterEffect: false } });
+    const res = await graph('POST', '/$batch', { requests: Array.from({ length: 4 }, (_, i) => item(sender, `t/d${i}`, i + 1)) });
+    expect(res.body.responses.map((r: { status: number }) => r.status)).toEqual([202, 504, 504, 202]);
+    expect(em.state.messagesSent(sender).map((m) => m.subject).sort()).toEqual(['Mail t/d0', 'Mail t/d1', 'Mail t/d3']);
+  });
+
+  it('when the whole $batch connection drops after the work, then every item was sent and no answer came', async () => {
+    em.clock.advance(61_000);
+    const sender = em.state.addUser({ mail: 'wholedrop@contoso.com' }).mail;
+    em.faults.inject({ match: { path: '/$batch' }, fault: { kind: 'drop', afterEffect: true } });
+    await expect(graph('POST', '/$batch', { requests: Array.from({ length: 3 }, (_, i) => item(sender, `t/w${i}`, i + 1)) })).rejects.toThrow();
+    expect(em.state.messagesSent(sender)).toHaveLength(3);
+  });
+});

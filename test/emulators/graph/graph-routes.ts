@@ -38,6 +38,11 @@ export interface RouteSettings {
   sendsPerMinute: number;
   recipientsPerDay: number;
   pageSize: number;
+  /**
+   * How long after a sendMail Exchange takes to file the Sent Items copy (default 0). Until then the copy is not found by
+   * GET or $filter, as on Exchange, where a 202 precedes the processing; the send itself counts at once.
+   */
+  sentCopyDelayMs: number;
 }
 
 export interface RouteContext {
@@ -544,8 +549,13 @@ export class GraphRoutes {
     return byId;
   }
 
+  /** Whether Graph shows the message yet (a sendMail's Sent Items copy is filed after sentCopyDelayMs). */
+  private filed(m: StoredMessage): boolean {
+    return m.filedAt === undefined || m.filedAt <= this.ctx.state.clock.now();
+  }
+
   private findMessage(user: EmUser, id: string): StoredMessage {
-    const m = this.ctx.state.messages.find((x) => x.mailbox === user.id && (x.restId === id || x.immutableId === id));
+    const m = this.ctx.state.messages.find((x) => x.mailbox === user.id && (x.restId === id || x.immutableId === id) && this.filed(x));
     if (!m) return fail(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     return m;
   }
@@ -666,17 +676,21 @@ export class GraphRoutes {
 
   private sendMail(req: GraphRequest, user: EmUser): GraphResponse {
     this.checkAction(req, 'sendMail', 'user', req.body);
-    const body = req.body as { Message: Json; SaveToSentItems?: boolean };
-    const data = this.newMessageData(user, body.Message);
+    // Action parameters are matched without regard to case (the CSDL says Message, the docs' examples message).
+    const param = (name: string): unknown => Object.entries((req.body as Json | undefined) ?? {}).find(([k]) => lc(k) === lc(name))?.[1];
+    const message = (param('Message') ?? {}) as Json;
+    const data = this.newMessageData(user, message);
     const recipients = this.recipientCount(data);
     if (recipients === 0) fail(400, 'ErrorInvalidRecipients', 'A message can\'t be sent because it contains no recipients.');
     if (recipients > 500) fail(400, 'ErrorTooManyRecipients', 'A message can have at most 500 recipients.');
     this.assertSendAllowed(user, recipients);
-    const now = new Date(this.ctx.state.clock.now()).toISOString();
+    const at = this.ctx.state.clock.now();
+    const now = new Date(at).toISOString();
     data['sentDateTime'] = now;
     data['receivedDateTime'] = now;
-    if (body.SaveToSentItems !== false) {
-      this.ctx.state.messages.push({ restId: newId(), immutableId: newId('AAkAL'), mailbox: user.id, folder: 'sentitems', data, extended: assertExtendedProperties(body.Message['singleValueExtendedProperties']), sentAt: this.ctx.state.clock.now() });
+    if (param('SaveToSentItems') !== false) {
+      const delay = this.ctx.settings.sentCopyDelayMs;
+      this.ctx.state.messages.push({ restId: newId(), immutableId: newId('AAkAL'), mailbox: user.id, folder: 'sentitems', data, extended: assertExtendedProperties(message['singleValueExtendedProperties']), sentAt: at, ...(delay > 0 ? { filedAt: at + delay } : {}) });
     }
     this.recordSend(user, recipients);
     return { status: 202 };
@@ -686,7 +700,7 @@ export class GraphRoutes {
     const filter = req.query.get('$filter');
     const f = filter ? parseFilter(filter) : null;
     const list = this.ctx.state.messages
-      .filter((m) => m.mailbox === user.id && (folder === null || m.folder === folder))
+      .filter((m) => m.mailbox === user.id && (folder === null || m.folder === folder) && this.filed(m))
       .filter((m) => !f || matchesFilter(f, { ...m.data, id: m.restId, isDraft: m.folder === 'drafts' }, { singleValueExtendedProperties: m.extended }))
       .map((m) => this.renderMessage(req, m));
     const top = Math.min(Number(req.query.get('$top') ?? '10') || 10, 1000);

@@ -31,6 +31,8 @@ export interface GraphEmulatorOptions {
   maxAttendees?: number;
   sendsPerMinute?: number;
   recipientsPerDay?: number;
+  /** How long Exchange takes to file a sendMail's Sent Items copy (default 0: at once). */
+  sentCopyDelayMs?: number;
   /** Default page size for directory lists (default 100). */
   pageSize?: number;
 }
@@ -63,7 +65,7 @@ export async function startGraphEmulator(opts: GraphEmulatorOptions = {}): Promi
   const clock = opts.simulatedClock ? simulatedClock() : realClock();
   const state = new GraphState(clock);
   const violations: Violation[] = [];
-  const newCounters = (): Counters => ({ requests: 0, perMailbox: {}, perEndpoint: {}, named: {} });
+  const newCounters = (): Counters => ({ requests: 0, perMailbox: {}, perEndpoint: {}, batchItems: {}, batches: {}, named: {} });
   let counters = newCounters();
   const settings: RouteSettings = {
     transactionIdWindowMs: opts.transactionIdWindowMs ?? 10 * 60 * 1000,
@@ -71,6 +73,7 @@ export async function startGraphEmulator(opts: GraphEmulatorOptions = {}): Promi
     sendsPerMinute: opts.sendsPerMinute ?? 30,
     recipientsPerDay: opts.recipientsPerDay ?? 10_000,
     pageSize: opts.pageSize ?? 100,
+    sentCopyDelayMs: opts.sentCopyDelayMs ?? 0,
   };
   let origin = '';
   const identity = new Identity(() => origin);

@@ -12,8 +12,12 @@ export interface Counters {
   requests: number;
   /** Graph requests per mailbox address (lower case), including $batch items. */
   perMailbox: Record<string, number>;
-  /** Requests per endpoint template, e.g. 'POST /users/{id}/events'. */
+  /** Graph calls per endpoint template, e.g. 'POST /users/{id}/events', including $batch items. */
   perEndpoint: Record<string, number>;
+  /** The part of perEndpoint that came as $batch items (those calls were not HTTP requests of their own). */
+  batchItems: Record<string, number>;
+  /** $batch HTTP requests, by the endpoint template of their first item (e.g. 'POST /users/{id}/sendMail'). */
+  batches: Record<string, number>;
   /** Named counters: eventsCreated, eventsDeduplicated, messagesSent, messagesSent:<mailbox>, draftsCreated, throttled, faults... */
   named: Record<string, number>;
 }
@@ -225,7 +229,11 @@ export class EmulatorServer {
     return { id: u?.id ?? raw.toLowerCase(), address: u?.mail.toLowerCase() ?? raw.toLowerCase() };
   }
 
-  /** Runs one Graph call (top level or a $batch item) through concurrency, faults and the routes. */
+  /**
+   * Runs one Graph call (top level or a $batch item) through concurrency, faults and the routes. A $batch item cannot
+   * lose its own connection: a drop fault on an item answers that item 504 GatewayTimeout (Graph's answer when the
+   * workload behind it did not answer in time), after doing the work when the fault says afterEffect.
+   */
   private async dispatch(method: string, pathAndQuery: string, headers: Record<string, string>, body: unknown, claims: TokenClaims, allowDrop: boolean): Promise<Dispatched> {
     const q = pathAndQuery.indexOf('?');
     const path = q < 0 ? pathAndQuery : pathAndQuery.slice(0, q);
@@ -247,10 +255,10 @@ export class EmulatorServer {
       if (fault) this.count('faults');
       if (fault?.kind === 'slow') await sleep(fault.ms);
       if (fault?.kind === 'status' && !fault.afterEffect) return { drop: false, response: faultResponse(fault) };
-      if (fault?.kind === 'drop' && !fault.afterEffect && allowDrop) return { drop: true, response: { status: 0 } };
+      if (fault?.kind === 'drop' && !fault.afterEffect) return allowDrop ? { drop: true, response: { status: 0 } } : { drop: false, response: faultResponse({ kind: 'status', status: 504 }) };
       const response = await this.deps.routes.handle({ method, path, query, headers, body, claims });
       if (fault?.kind === 'status' && fault.afterEffect) return { drop: false, response: faultResponse(fault) };
-      if (fault?.kind === 'drop' && allowDrop) return { drop: true, response };
+      if (fault?.kind === 'drop') return allowDrop ? { drop: true, response } : { drop: false, response: faultResponse({ kind: 'status', status: 504 }) };
       return { drop: false, response };
     } finally {
       if (mb.id) this.inFlight.set(mb.id, (this.inFlight.get(mb.id) ?? 1) - 1);
@@ -306,6 +314,12 @@ export class EmulatorServer {
       }
     }
     this.count('batches');
+    const first = items[0];
+    if (first) {
+      const url = String(first.url).replace(/^\/v1\.0(?=\/)/, '');
+      const template = endpointTemplate(String(first.method), (url.startsWith('/') ? url : `/${url}`).split('?')[0] ?? url);
+      this.deps.counters.batches[template] = (this.deps.counters.batches[template] ?? 0) + 1;
+    }
     const status = new Map<string, number>();
     const responses: Array<{ id: string; status: number; headers: Record<string, string>; body?: unknown }> = [];
     for (const it of items) {
@@ -321,6 +335,8 @@ export class EmulatorServer {
       if (!url.startsWith('/')) url = `/${url}`;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(it.headers ?? {})) headers[k.toLowerCase()] = v;
+      const template = endpointTemplate(it.method as string, url.split('?')[0] ?? url);
+      this.deps.counters.batchItems[template] = (this.deps.counters.batchItems[template] ?? 0) + 1;
       const d = await this.dispatch(it.method as string, url, headers, it.body, claims, false);
       status.set(id, d.response.status);
       const h: Record<string, string> = { ...(d.response.headers ?? {}) };

@@ -64,6 +64,8 @@ export interface StoredMessage {
   data: Json;
   extended: ExtendedProperty[];
   sentAt: number | null;
+  /** When Graph starts showing the message (a Sent Items copy filed after the send); absent: at once. */
+  filedAt?: number;
 }
 
 export interface SendRecord {
