@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_POLICY } from '../src/domain/program.js';
 import type { Learner, Program, Session } from '../src/domain/types.js';
-import type { Store } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
 import { learnerEmail } from './names.js';
 
 export interface SeedOptions {
@@ -66,7 +66,7 @@ export async function seedProgram(store: Store, o: SeedOptions): Promise<Seeded>
   await store.tx(async (st) => {
     await st.insertProgram(program);
     for (const s of sessions) await st.insertSession(s, nowIso);
-    await insertChunked(learners, (c) => st.db.insertInto('learners').values(c.map((l) => ({ tenant_id: t, id: l.id, email: l.email, data: JSON.stringify(l), updated_at: nowIso }))).execute());
+    await insertChunked(learners, (c) => st.db.insertInto('learners').values(c.map((l) => Store.learnerRow(l, nowIso))).execute());
     const enrollments = learners.map((l, i) => ({
       tenant_id: t, id: randomUUID(), program_id: program.id, session_id: sessions[Math.floor(i / o.perSession)]!.id, learner_id: l.id, status: 'enrolled', wait_position: null,
       rsvp: (['none', 'accepted', 'tentative', 'declined'] as const)[i % 4]!, attendance: null, enrolled_at: nowIso, updated_at: nowIso,

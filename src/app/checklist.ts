@@ -1,31 +1,40 @@
 // Gathers a program's state for the launch checklist (store, budgets, provider readiness) and records sign-offs.
-import { computeChecklist } from '../domain/checklist.js';
+import { computeChecklist, overlappingSessions } from '../domain/checklist.js';
 import { MusterError } from '../domain/errors.js';
 import type { JobKind } from '../domain/schedule.js';
-import type { ChecklistItem, Enrollment, Program, Session } from '../domain/types.js';
+import type { ChecklistItem, Program, Session } from '../domain/types.js';
 import type { BusyInterval } from '../ports/index.js';
 import type { Actor, AppContext } from './context.js';
 import { nowIso } from './context.js';
 import { getProgramOrThrow } from './programs.js';
 
-const SCHEDULE_KINDS = new Set(['reminder', 'prerequisite', 'catch-up', 'follow-up', 'completion-due', 'overdue-escalation', 'recertify', 'digest']);
+const SCHEDULE_KINDS = ['reminder', 'prerequisite', 'catch-up', 'follow-up', 'completion-due', 'overdue-escalation', 'recertify', 'digest'];
 
+/**
+ * The program's checklist. Reads are narrow and indexed (counts, the flagged learners, the first few of each problem), so
+ * the cost follows the sessions and the problems, not the roster. `withProviders` also asks the calendar for readiness
+ * and the instructors' free/busy (launch does; the sidebar's and pane's GET does not, so no provider call is on its path).
+ */
 export async function programChecklist(ctx: AppContext, program: Program, opts: { withProviders: boolean }): Promise<ChecklistItem[]> {
   const t = program.tenantId;
   const now = ctx.clock.now();
   const providers = await ctx.providersFor(t);
   const sessions = await ctx.store.listSessions(t, program.id);
-  const enrollments = await ctx.store.listEnrollments(t, { programId: program.id });
-  const learners = await ctx.store.learnersForProgram(t, program.id);
   const otherSessions: Session[] = [];
-  const otherEnrollments: Enrollment[] = [];
+  const programOrder = [program.id];
   for (const p of await ctx.store.listPrograms(t)) {
     if (p.id === program.id || p.status === 'archived') continue;
+    programOrder.push(p.id);
     otherSessions.push(...(await ctx.store.listSessions(t, p.id)));
-    otherEnrollments.push(...(await ctx.store.listEnrollments(t, { programId: p.id })));
   }
-  const pending = program.status === 'launched' ? await ctx.store.listJobs(t, { programId: program.id, status: ['pending', 'done', 'running'] }) : [];
-  const scheduledJobKinds = program.status === 'launched' ? [...new Set(pending.map((j) => j.kind).filter((k) => SCHEDULE_KINDS.has(k)))] as JobKind[] : undefined;
+  const overlap = overlappingSessions(sessions, otherSessions.filter((s) => s.programId !== program.id));
+  const facts = await ctx.store.checklistRoster(t, program.id, {
+    instructors: [...new Set(sessions.flatMap((s) => s.instructors))],
+    overlapMine: overlap.mine,
+    overlapAny: overlap.any,
+    programOrder,
+  });
+  const scheduledJobKinds = program.status === 'launched' ? ((await ctx.store.programJobKinds(t, program.id, SCHEDULE_KINDS, ['pending', 'done', 'running'])) as JobKind[]) : undefined;
 
   const sentToday = await ctx.store.countSends(providers.sender.email, new Date(now.getTime() - 24 * 3600_000).toISOString());
   const dailyUsedFraction = Math.max(sentToday / providers.limits.perDay, sentToday / providers.limits.recipientsPerDay);
@@ -59,36 +68,36 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
   if (providers.calendar.provider === 'microsoft') {
     // Exchange Online caps an event at 500 attendees: such a session must be split before it can be one meeting.
     for (const s of sessions.filter((x) => x.status === 'scheduled')) {
-      const seats = enrollments.filter((e) => e.sessionId === s.id && e.status === 'enrolled').length + s.instructors.length + (s.roomEmail ? 1 : 0);
+      const seats = (facts.seats[s.id]?.enrolled ?? 0) + s.instructors.length + (s.roomEmail ? 1 : 0);
       if (seats > 500) {
         providerItems.push({ id: `sessions.${s.id}.attendee-limit`, area: 'sessions', status: 'blocking', reason: `Session '${s.label}' has ${seats} attendees; an Outlook meeting holds at most 500. Split it into smaller sessions (lower its capacity and add a session).`, owner: program.owner, signedOff: null });
       }
     }
   }
-  const messages = await ctx.store.listMessages(t, { programId: program.id, status: ['unknown', 'failed'] });
-  const unknown = messages.filter((m) => m.status === 'unknown');
-  if (unknown.length > 0) {
-    providerItems.push({ id: 'sending.unknown', area: 'sending', status: 'warning', reason: `${unknown.length} message(s) may or may not have arrived (the mail server did not confirm); Muster did not resend them: ${unknown.slice(0, 5).map((m) => `${m.kind} to ${m.recipient}`).join(', ')}`, owner: program.owner, signedOff: null });
+  const unknown = await ctx.store.programMessagesWithStatus(t, program.id, 'unknown', 5);
+  if (unknown.count > 0) {
+    providerItems.push({ id: 'sending.unknown', area: 'sending', status: 'warning', reason: `${unknown.count} message(s) may or may not have arrived (the mail server did not confirm); Muster did not resend them: ${unknown.first.map((m) => `${m.kind} to ${m.recipient}`).join(', ')}`, owner: program.owner, signedOff: null });
   }
-  const failedMail = messages.filter((m) => m.status === 'failed');
-  if (failedMail.length > 0) {
-    providerItems.push({ id: 'sending.failed', area: 'sending', status: 'warning', reason: `${failedMail.length} message(s) could not be sent: ${failedMail.slice(0, 3).map((m) => `${m.kind} to ${m.recipient} (${m.error ?? 'rejected'})`).join('; ')}`, owner: program.owner, signedOff: null });
+  const failedMail = await ctx.store.programMessagesWithStatus(t, program.id, 'failed', 3);
+  if (failedMail.count > 0) {
+    providerItems.push({ id: 'sending.failed', area: 'sending', status: 'warning', reason: `${failedMail.count} message(s) could not be sent: ${failedMail.first.map((m) => `${m.kind} to ${m.recipient} (${m.error ?? 'rejected'})`).join('; ')}`, owner: program.owner, signedOff: null });
   }
-  const failedJobs = program.status === 'launched' ? await ctx.store.listJobs(t, { programId: program.id, status: ['failed'] }) : [];
-  if (failedJobs.length > 0) {
-    providerItems.push({ id: 'schedule.failed', area: 'schedule', status: 'blocking', reason: `${failedJobs.length} scheduled task(s) failed: ${failedJobs.slice(0, 3).map((j) => `${j.kind} (${j.last_error ?? 'error'})`).join('; ')}`, owner: program.owner, signedOff: null });
+  const failedJobs = program.status === 'launched' ? await ctx.store.programJobsWithStatus(t, program.id, 'failed', 3) : { count: 0, first: [] };
+  if (failedJobs.count > 0) {
+    providerItems.push({ id: 'schedule.failed', area: 'schedule', status: 'blocking', reason: `${failedJobs.count} scheduled task(s) failed: ${failedJobs.first.map((j) => `${j.kind} (${j.last_error ?? 'error'})`).join('; ')}`, owner: program.owner, signedOff: null });
   }
   const conflicts = await ctx.store.getBaseline(t, program.id, '#conflicts');
   if (conflicts.size > 0) {
     providerItems.push({ id: 'records.conflicts', area: 'provider', status: 'warning', reason: `${conflicts.size} cell(s) in the records were edited by hand where Muster also writes; they were kept, not overwritten: ${[...conflicts.values()].slice(0, 3).map((c) => `${c.tab} ${c.column} "${c.theirs}"`).join(', ')}`, owner: program.owner, signedOff: null });
   }
-  const undeliverable = learners.filter((l) => l.undeliverable);
-  if (undeliverable.length > 0) {
-    providerItems.push({ id: 'roster.undeliverable', area: 'roster', status: 'warning', reason: `Mail to ${undeliverable.length} learner(s) bounced: ${undeliverable.slice(0, 5).map((l) => l.email).join(', ')}`, owner: program.owner, signedOff: null });
+  const undeliverable = facts.bouncedAnyStatus;
+  if (undeliverable.count > 0) {
+    providerItems.push({ id: 'roster.undeliverable', area: 'roster', status: 'warning', reason: `Mail to ${undeliverable.count} learner(s) bounced: ${undeliverable.emails.join(', ')}`, owner: program.owner, signedOff: null });
   }
-  const rejects = await ctx.store.listRosterRejects(t, program.id);
-  if (rejects.length > 0) {
-    providerItems.push({ id: 'roster.rejected-rows', area: 'roster', status: 'warning', reason: `${rejects.length} roster row(s) were not imported and wait for correction: ${rejects.slice(0, 3).map((r) => `row ${r.rowNumber} (${r.reasons.map((x) => x.message).join(', ')})`).join('; ')}`, owner: program.owner, signedOff: null });
+  const rejectCount = await ctx.store.countRosterRejects(t, program.id);
+  if (rejectCount > 0) {
+    const rejects = await ctx.store.listRosterRejects(t, program.id, 3);
+    providerItems.push({ id: 'roster.rejected-rows', area: 'roster', status: 'warning', reason: `${rejectCount} roster row(s) were not imported and wait for correction: ${rejects.map((r) => `row ${r.rowNumber} (${r.reasons.map((x) => x.message).join(', ')})`).join('; ')}`, owner: program.owner, signedOff: null });
   }
   if (program.showScoresToManagers && providers.calendar.provider === 'google') {
     providerItems.push({ id: 'records.scores-visible', area: 'provider', status: 'warning', reason: 'The shared Sheet shows assessment scores to everyone who can open it; filter views do not hide rows', owner: program.owner, signedOff: null });
@@ -98,14 +107,12 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
     {
       program,
       sessions,
-      learners,
-      enrollments,
+      facts,
       signoffs: await ctx.store.listSignoffs(t, program.id),
       ...(scheduledJobKinds ? { scheduledJobKinds } : {}),
       ...(busy ? { busy } : {}),
       otherSessions,
-      otherEnrollments,
-      observedNames: { mailSubjects: (await ctx.store.listMessages(t, { programId: program.id })).slice(-50).map((m) => ({ key: m.key, subject: m.subject })) },
+      observedNames: { mailSubjects: await ctx.store.recentMessageSubjects(t, program.id, 50) },
       mailboxes: [{ mailbox: providers.sender.email, dailyUsedFraction }],
       providerItems,
       improvementNotes: await ctx.store.listImprovementNotes(t, program.id),

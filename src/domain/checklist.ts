@@ -13,10 +13,10 @@ export interface ChecklistInput {
   program: Program;
   /** This program's sessions (cancelled ones are ignored). */
   sessions: Session[];
-  /** The learners the enrollments refer to. */
-  learners: Learner[];
-  /** This program's enrollments, any status. */
-  enrollments: Enrollment[];
+  /** The learners the enrollments refer to (not read when `facts` is given). */
+  learners?: Learner[];
+  /** This program's enrollments, any status (not read when `facts` is given). */
+  enrollments?: Enrollment[];
   /** Sign-offs by item id. */
   signoffs?: Record<string, Signoff>;
   /** Kinds of unsent jobs queued for this program; leave undefined before launch (nothing is queued yet). */
@@ -37,6 +37,127 @@ export interface ChecklistInput {
   improvementNotes?: ImprovementNote[];
   /** Display names for instructors and other people by email. */
   people?: Record<string, string>;
+  /**
+   * What the checklist needs from the roster, already counted (the store answers it from indexes); when given,
+   * `learners`, `enrollments` and `otherEnrollments` are not read. rosterFacts(learners, enrollments, otherEnrollments)
+   * gives the same from whole lists.
+   */
+  facts?: RosterFacts;
+}
+
+/** Bits of learnerFieldFlags: which of a learner's fields the checklist flags. */
+export const LEARNER_FLAG = { email: 1, zone: 2, manager: 4, bounced: 8 } as const;
+export type LearnerField = keyof typeof LEARNER_FLAG;
+
+// Luxon's parsing and zone checks cost tens to hundreds of microseconds each, and a checklist asks about the same few
+// instants and zones many times (per session, per pair of sessions, per learner written); the answers never change.
+const instants = new Map<string, number>();
+const zones = new Map<string, boolean>();
+
+/** Epoch milliseconds of an ISO instant as parseInstant reads it, NaN when it is not one. */
+function instantOrNaN(iso: string): number {
+  if (typeof iso !== 'string') return Number.NaN;
+  let v = instants.get(iso);
+  if (v === undefined) {
+    v = isValidInstant(iso) ? +parseInstant(iso) : Number.NaN;
+    if (instants.size >= 20_000) instants.clear();
+    instants.set(iso, v);
+  }
+  return v;
+}
+
+/** Epoch milliseconds of an ISO instant; throws as parseInstant does when it is not one. */
+function instant(iso: string): number {
+  const v = instantOrNaN(iso);
+  if (Number.isNaN(v)) parseInstant(iso);
+  return v;
+}
+
+/** isValidZone, remembered per zone name. */
+function validZone(zone: string | null | undefined): boolean {
+  if (typeof zone !== 'string') return isValidZone(zone);
+  let v = zones.get(zone);
+  if (v === undefined) {
+    v = isValidZone(zone);
+    if (zones.size >= 1_000) zones.clear();
+    zones.set(zone, v);
+  }
+  return v;
+}
+
+const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+$/;
+
+/** Which of a learner's fields the checklist flags (LEARNER_FLAG bits); 0 when the learner needs no attention. */
+export function learnerFieldFlags(l: Pick<Learner, 'email' | 'zone' | 'managerEmail' | 'undeliverable'>): number {
+  let f = 0;
+  if (!EMAIL_SHAPE.test(l.email ?? '')) f |= LEARNER_FLAG.email;
+  if (!validZone(l.zone)) f |= LEARNER_FLAG.zone;
+  if (!l.managerEmail) f |= LEARNER_FLAG.manager;
+  if (l.undeliverable) f |= LEARNER_FLAG.bounced;
+  return f;
+}
+
+/** How a flagged learner is named in the checklist: by name, else by id (bad email) or email. */
+export function learnerLabel(l: Pick<Learner, 'id' | 'email' | 'name'>, field: LearnerField): string {
+  return field === 'email' ? l.name || l.id : l.name || l.email;
+}
+
+/** A count with the first few of what was counted (in email order), for "A, B and 3 more". */
+export interface Examples {
+  count: number;
+  names: string[];
+}
+
+/** What the checklist reads from a program's roster, counted rather than listed. */
+export interface RosterFacts {
+  /** Learners with an enrollment that is not cancelled. */
+  activeLearners: number;
+  /** Among those learners, per flagged field: how many, and the first five labels (learnerLabel) in email order. */
+  fields: Record<LearnerField, Examples>;
+  /** Enrolled and waitlisted counts per session id. */
+  seats: Record<string, { enrolled: number; waitlisted: number }>;
+  /** Names of the program's learners by lowercased email (at least those who are also instructors). */
+  people: Record<string, string>;
+  /**
+   * The enrollments learnerConflicts must see: every enrolled enrollment (this program's first, then the other
+   * programs', each in enrollment order) of each learner who may be in two overlapping sessions; may be all of them.
+   */
+  conflictEnrollments: Enrollment[];
+  /** Names of the learners in conflictEnrollments by id. */
+  conflictNames: Record<string, string>;
+}
+
+const NAMES_SHOWN = 5;
+
+/** The RosterFacts of whole lists: the program's learners and enrollments, and other programs' enrollments. */
+export function rosterFacts(learners: Learner[], enrollments: Enrollment[], otherEnrollments: Enrollment[] = []): RosterFacts {
+  const active = new Set(enrollments.filter((e) => e.status !== 'cancelled').map((e) => e.learnerId));
+  const fields: Record<LearnerField, Examples> = { email: { count: 0, names: [] }, zone: { count: 0, names: [] }, manager: { count: 0, names: [] }, bounced: { count: 0, names: [] } };
+  for (const l of learners) {
+    if (!active.has(l.id)) continue;
+    const f = learnerFieldFlags(l);
+    for (const k of Object.keys(LEARNER_FLAG) as LearnerField[]) {
+      if (!(f & LEARNER_FLAG[k])) continue;
+      fields[k].count++;
+      if (fields[k].names.length < NAMES_SHOWN) fields[k].names.push(learnerLabel(l, k));
+    }
+  }
+  const seats: RosterFacts['seats'] = {};
+  for (const e of enrollments) {
+    const s = (seats[e.sessionId] ??= { enrolled: 0, waitlisted: 0 });
+    if (e.status === 'enrolled') s.enrolled++;
+    else if (e.status === 'waitlisted') s.waitlisted++;
+  }
+  const people: Record<string, string> = {};
+  for (const l of learners) if (!(l.email.toLowerCase() in people)) people[l.email.toLowerCase()] = l.name;
+  return {
+    activeLearners: active.size,
+    fields,
+    seats,
+    people,
+    conflictEnrollments: [...enrollments, ...otherEnrollments].filter((e) => e.status === 'enrolled'),
+    conflictNames: Object.fromEntries(learners.map((l) => [l.id, l.name])),
+  };
 }
 
 const RANK: Record<CheckStatus, number> = { ok: 0, warning: 1, blocking: 2 };
@@ -58,6 +179,23 @@ function listNames(names: string[], max = 5): string {
   return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
 }
 
+/** listNames of a list known by its first few names and its length. */
+function listSome(e: Examples): string {
+  const rest = e.count - Math.min(e.names.length, NAMES_SHOWN);
+  if (rest > 0) return `${e.names.slice(0, NAMES_SHOWN).join(', ')} and ${rest} more`;
+  return listNames(e.names, NAMES_SHOWN);
+}
+
+const factsCache = new WeakMap<ChecklistInput, RosterFacts>();
+
+/** The input's roster facts: given, or counted from its lists (once per input). */
+function factsOf(input: ChecklistInput): RosterFacts {
+  if (input.facts) return input.facts;
+  let f = factsCache.get(input);
+  if (!f) factsCache.set(input, (f = rosterFacts(input.learners ?? [], input.enrollments ?? [], input.otherEnrollments ?? [])));
+  return f;
+}
+
 function sentence(parts: string[]): string {
   return parts.join('; ');
 }
@@ -75,11 +213,11 @@ function describeOffset(minutes: number): string {
 const WEEKDAYS = ['Mondays', 'Tuesdays', 'Wednesdays', 'Thursdays', 'Fridays', 'Saturdays', 'Sundays'];
 
 function overlaps(a: { start: string; end: string }, b: { start: string; end: string }): boolean {
-  return parseInstant(a.start) < parseInstant(b.end) && parseInstant(b.start) < parseInstant(a.end);
+  return instant(a.start) < instant(b.end) && instant(b.start) < instant(a.end);
 }
 
 function sameInterval(a: { start: string; end: string }, b: { start: string; end: string }): boolean {
-  return +parseInstant(a.start) === +parseInstant(b.start) && +parseInstant(a.end) === +parseInstant(b.end);
+  return instant(a.start) === instant(b.start) && instant(a.end) === instant(b.end);
 }
 
 function rosterItems(input: ChecklistInput): ChecklistItem[] {
@@ -102,23 +240,18 @@ function rosterItems(input: ChecklistInput): ChecklistItem[] {
       : item('roster.audience', 'roster', 'warning', 'Nobody has written down who this program is for', owner),
   );
 
-  const active = input.enrollments.filter((e) => e.status !== 'cancelled');
-  const ids = new Set(active.map((e) => e.learnerId));
-  const learners = input.learners.filter((l) => ids.has(l.id));
-  if (active.length === 0) {
+  const facts = factsOf(input);
+  if (facts.activeLearners === 0) {
     items.push(item('roster.learners', 'roster', 'warning', 'No learners are enrolled yet', owner));
   } else {
-    items.push(item('roster.learners', 'roster', 'ok', `${plural(ids.size, 'learner is', 'learners are')} enrolled or waiting`, owner));
+    items.push(item('roster.learners', 'roster', 'ok', `${plural(facts.activeLearners, 'learner is', 'learners are')} enrolled or waiting`, owner));
   }
-  const noEmail = learners.filter((l) => !/^[^@\s]+@[^@\s]+$/.test(l.email ?? '')).map((l) => l.name || l.id);
-  const noZone = learners.filter((l) => !isValidZone(l.zone)).map((l) => l.name || l.email);
-  const noManager = learners.filter((l) => !l.managerEmail).map((l) => l.name || l.email);
-  const bounced = learners.filter((l) => l.undeliverable).map((l) => l.name || l.email);
+  const { email: noEmail, zone: noZone, manager: noManager, bounced } = facts.fields;
   const problems: Array<[CheckStatus, string]> = [];
-  if (noEmail.length) problems.push(['blocking', `${listNames(noEmail)} ${noEmail.length === 1 ? 'has' : 'have'} no valid email address`]);
-  if (noZone.length) problems.push(['blocking', `${listNames(noZone)} ${noZone.length === 1 ? 'has' : 'have'} no valid time zone`]);
-  if (noManager.length) problems.push(['warning', `${listNames(noManager)} ${noManager.length === 1 ? 'has' : 'have'} no manager on record`]);
-  if (bounced.length) problems.push(['warning', `Mail to ${listNames(bounced)} bounced`]);
+  if (noEmail.count) problems.push(['blocking', `${listSome(noEmail)} ${noEmail.count === 1 ? 'has' : 'have'} no valid email address`]);
+  if (noZone.count) problems.push(['blocking', `${listSome(noZone)} ${noZone.count === 1 ? 'has' : 'have'} no valid time zone`]);
+  if (noManager.count) problems.push(['warning', `${listSome(noManager)} ${noManager.count === 1 ? 'has' : 'have'} no manager on record`]);
+  if (bounced.count) problems.push(['warning', `Mail to ${listSome(bounced)} bounced`]);
   items.push(
     problems.length
       ? item('roster.learner-fields', 'roster', worst(problems.map((p) => p[0])), sentence(problems.map((p) => p[1])), owner)
@@ -128,13 +261,37 @@ function rosterItems(input: ChecklistInput): ChecklistItem[] {
 }
 
 function hasValidTimes(s: Session): boolean {
-  return isValidInstant(s.start) && isValidInstant(s.end) && parseInstant(s.end) > parseInstant(s.start);
+  const a = instantOrNaN(s.start);
+  const b = instantOrNaN(s.end);
+  return !Number.isNaN(a) && !Number.isNaN(b) && b > a;
+}
+
+/**
+ * Which sessions could put a learner in two places at once: `mine` are this program's timed, scheduled sessions that
+ * overlap another such session or one of `others` (scheduled sessions of other programs), `any` every such session
+ * overlapping one of this program's. A learner enrolled in none of `mine` cannot be in a learner conflict.
+ */
+export function overlappingSessions(sessions: Session[], others: Session[]): { mine: string[]; any: string[] } {
+  const span = (s: Session) => ({ id: s.id, a: instant(s.start), b: instant(s.end) });
+  const mine = sessions.filter((s) => s.status === 'scheduled' && hasValidTimes(s)).map(span);
+  const theirs = others.filter((s) => s.status === 'scheduled' && hasValidTimes(s)).map(span);
+  const all = [...mine, ...theirs];
+  const m = new Set<string>();
+  const any = new Set<string>();
+  for (const x of mine) {
+    for (const y of all) {
+      if (x.id === y.id || !(x.a < y.b && y.a < x.b)) continue;
+      m.add(x.id);
+      any.add(y.id);
+    }
+  }
+  return { mine: [...m], any: [...any] };
 }
 
 function sessionFieldItem(s: Session, owner: string): ChecklistItem {
   const missing: string[] = [];
   if (!hasValidTimes(s)) missing.push('no valid start and end time');
-  if (!isValidZone(s.zone)) missing.push('no valid time zone');
+  if (!validZone(s.zone)) missing.push('no valid time zone');
   if (!s.room && !s.roomEmail && !s.onlineUrl) missing.push('no room or online link');
   if (s.instructors.length === 0) missing.push('no instructor');
   if (!s.backupPlan?.trim()) missing.push('no backup plan');
@@ -142,10 +299,9 @@ function sessionFieldItem(s: Session, owner: string): ChecklistItem {
   return item(`sessions.${s.id}.fields`, 'sessions', 'blocking', `Session '${s.label}' has ${listNames(missing, 6)}`, owner);
 }
 
-function capacityItem(s: Session, enrollments: Enrollment[], owner: string): ChecklistItem {
-  const mine = enrollments.filter((e) => e.sessionId === s.id);
-  const enrolled = mine.filter((e) => e.status === 'enrolled').length;
-  const waiting = mine.filter((e) => e.status === 'waitlisted').length;
+function capacityItem(s: Session, facts: RosterFacts, owner: string): ChecklistItem {
+  const enrolled = facts.seats[s.id]?.enrolled ?? 0;
+  const waiting = facts.seats[s.id]?.waitlisted ?? 0;
   const id = `sessions.${s.id}.capacity`;
   if (enrolled > s.capacity) return item(id, 'sessions', 'blocking', `Session '${s.label}' has ${enrolled} learners for ${plural(s.capacity, 'seat', 'seats')}`, owner);
   if (s.capacity <= 0) return item(id, 'sessions', 'warning', `Session '${s.label}' has no seats`, owner);
@@ -177,12 +333,12 @@ function instructorConflicts(input: ChecklistInput, mine: Session[], nameOf: (wh
   return found;
 }
 
-function learnerConflicts(input: ChecklistInput, mine: Session[], learners: Map<string, Learner>): string[] {
+function learnerConflicts(input: ChecklistInput, mine: Session[], names: Record<string, string>): string[] {
   const sessions = new Map<string, Session>();
   for (const s of [...mine, ...(input.otherSessions ?? []).filter((s) => s.status === 'scheduled' && hasValidTimes(s))]) sessions.set(s.id, s);
   const mineIds = new Set(mine.map((s) => s.id));
   const byLearner = new Map<string, Session[]>();
-  for (const e of [...input.enrollments, ...(input.otherEnrollments ?? [])]) {
+  for (const e of factsOf(input).conflictEnrollments) {
     const s = sessions.get(e.sessionId);
     if (e.status !== 'enrolled' || !s) continue;
     const list = byLearner.get(e.learnerId) ?? [];
@@ -197,7 +353,7 @@ function learnerConflicts(input: ChecklistInput, mine: Session[], learners: Map<
         const a = list[i]!;
         const b = list[j]!;
         if (!(mineIds.has(a.id) || mineIds.has(b.id)) || !overlaps(a, b)) continue;
-        const who = learners.get(learnerId)?.name ?? learnerId;
+        const who = names[learnerId] ?? learnerId;
         found.push(`${who} is in two sessions at once on ${formatDayMonth(a.start, a.zone)} ('${a.label}' and '${b.label}')`);
       }
     }
@@ -216,12 +372,12 @@ function sessionItems(input: ChecklistInput, now: string): ChecklistItem[] {
   );
   for (const s of mine) {
     items.push(sessionFieldItem(s, owner));
-    items.push(capacityItem(s, input.enrollments, owner));
-    if (hasValidTimes(s) && parseInstant(s.start) <= parseInstant(now)) items.push(item(`sessions.${s.id}.past`, 'sessions', 'warning', `Session '${s.label}' has already started`, owner));
+    items.push(capacityItem(s, factsOf(input), owner));
+    if (hasValidTimes(s) && instant(s.start) <= instant(now)) items.push(item(`sessions.${s.id}.past`, 'sessions', 'warning', `Session '${s.label}' has already started`, owner));
   }
-  const learners = new Map(input.learners.map((l) => [l.id, l]));
+  const facts = factsOf(input);
   const people = new Map(Object.entries(input.people ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  for (const l of input.learners) if (!people.has(l.email.toLowerCase())) people.set(l.email.toLowerCase(), l.name);
+  for (const [email, name] of Object.entries(facts.people)) if (!people.has(email)) people.set(email, name);
   const nameOf = (who: string) => people.get(who.toLowerCase()) ?? who;
   const timed = mine.filter(hasValidTimes);
   const ic = instructorConflicts(input, timed, nameOf);
@@ -230,7 +386,7 @@ function sessionItems(input: ChecklistInput, now: string): ChecklistItem[] {
       ? item('sessions.instructor-conflicts', 'sessions', 'blocking', sentence(ic), owner)
       : item('sessions.instructor-conflicts', 'sessions', 'ok', 'No instructor is booked twice', owner),
   );
-  const lc = learnerConflicts(input, timed, learners);
+  const lc = learnerConflicts(input, timed, facts.conflictNames);
   items.push(
     lc.length
       ? item('sessions.learner-conflicts', 'sessions', 'blocking', sentence(lc), owner)
@@ -269,8 +425,8 @@ function scheduleItems(input: ChecklistInput, now: string): ChecklistItem[] {
   const owner = program.owner;
   const items: ChecklistItem[] = [];
   const queued = input.scheduledJobKinds ? new Set(input.scheduledJobKinds) : null;
-  const upcoming = input.sessions.some((s) => s.status === 'scheduled' && hasValidTimes(s) && parseInstant(s.start) > parseInstant(now));
-  const someoneEnrolled = input.enrollments.some((e) => e.status === 'enrolled');
+  const upcoming = input.sessions.some((s) => s.status === 'scheduled' && hasValidTimes(s) && instant(s.start) > instant(now));
+  const someoneEnrolled = Object.values(factsOf(input).seats).some((s) => s.enrolled > 0);
   const expectQueued = program.status === 'launched' && queued !== null && upcoming && someoneEnrolled;
 
   if (p.offsetsMinutes.length === 0) {

@@ -1,5 +1,7 @@
 // Versioned schema migrations, written once with Kysely's schema builder so SQLite and PostgreSQL get the same tables.
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { learnerFieldFlags } from '../domain/checklist.js';
+import type { Learner } from '../domain/types.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -280,11 +282,87 @@ function m003(): Migration {
   };
 }
 
+/**
+ * The checklist and the report answer from indexes instead of loading a program: learners carry `flags` (which of their
+ * fields the checklist would flag; -1 until computed, which the checklist treats as "look at this one"), with a partial
+ * index over the flagged few; enrollments, messages and roster rejects get indexes their per-program reads can be
+ * answered from. Existing learners are flagged here, in pages.
+ */
+function m004(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      if (dialect === 'sqlite') await enrollmentCounters(db);
+      await sql`ALTER TABLE learners ADD COLUMN flags integer NOT NULL DEFAULT -1`.execute(db);
+      let after: { tenant_id: string; id: string } | null = null;
+      for (;;) {
+        let q = db.selectFrom('learners').select(['tenant_id', 'id', 'data']).orderBy('tenant_id').orderBy('id').limit(1000);
+        if (after) {
+          const a = after;
+          q = q.where((eb) => eb.or([eb('tenant_id', '>', a.tenant_id), eb.and([eb('tenant_id', '=', a.tenant_id), eb('id', '>', a.id)])]));
+        }
+        const rows = (await q.execute()) as Array<{ tenant_id: string; id: string; data: string }>;
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          await db.updateTable('learners').set({ flags: learnerFieldFlags(JSON.parse(r.data) as Learner) }).where('tenant_id', '=', r.tenant_id).where('id', '=', r.id).execute();
+        }
+        after = rows[rows.length - 1]!;
+      }
+      await sql`CREATE INDEX learners_flagged ON learners (tenant_id, email) WHERE flags <> 0`.execute(db);
+      await db.schema.createIndex('enrollments_program_seats').on('enrollments').columns(['tenant_id', 'program_id', 'session_id', 'status', 'learner_id']).execute();
+      await db.schema.createIndex('enrollments_program_learner').on('enrollments').columns(['tenant_id', 'program_id', 'learner_id', 'status']).execute();
+      await db.schema.createIndex('messages_program_status').on('messages').columns(['tenant_id', 'program_id', 'status', 'created_at', 'key']).execute();
+      await db.schema.createIndex('messages_program_created').on('messages').columns(['tenant_id', 'program_id', 'created_at', 'key']).execute();
+      await db.schema.createIndex('messages_mailbox_status').on('messages').columns(['mailbox', 'status', 'sent_at']).execute();
+      await db.schema.createIndex('roster_rejects_program').on('roster_rejects').columns(['tenant_id', 'program_id', 'resolved_at', 'created_at', 'row_number']).execute();
+    },
+    async down() {
+      throw new Error('Muster migrations only move forward');
+    },
+  };
+}
+
+/**
+ * SQLite only (one writer, so no lock order to get wrong): counters kept by triggers on enrollments, so the checklist
+ * reads seats per session and learners enrolled or waiting per program from a row each instead of counting the roster.
+ * enrollment_counts holds every status per session, program_learner_counts a learner's enrollments that are not
+ * cancelled, program_counts how many learners have one; rows that fall to zero are deleted, so an erased learner or a
+ * deleted tenant leaves none behind. PostgreSQL counts with aggregates (several writers would queue on one counter row).
+ */
+async function enrollmentCounters(db: Kysely<any>): Promise<void> {
+  await sql`CREATE TABLE enrollment_counts (tenant_id text NOT NULL, program_id text NOT NULL, session_id text NOT NULL, status text NOT NULL, n integer NOT NULL,
+    PRIMARY KEY (tenant_id, program_id, session_id, status))`.execute(db);
+  await sql`CREATE TABLE program_learner_counts (tenant_id text NOT NULL, program_id text NOT NULL, learner_id text NOT NULL, active integer NOT NULL,
+    PRIMARY KEY (tenant_id, program_id, learner_id))`.execute(db);
+  await sql`CREATE TABLE program_counts (tenant_id text NOT NULL, program_id text NOT NULL, active_learners integer NOT NULL, PRIMARY KEY (tenant_id, program_id))`.execute(db);
+  const add = (r: 'NEW') => sql.raw(`
+    INSERT INTO enrollment_counts (tenant_id, program_id, session_id, status, n) VALUES (${r}.tenant_id, ${r}.program_id, ${r}.session_id, ${r}.status, 1)
+      ON CONFLICT (tenant_id, program_id, session_id, status) DO UPDATE SET n = n + 1;
+    INSERT INTO program_counts (tenant_id, program_id, active_learners) SELECT ${r}.tenant_id, ${r}.program_id, 1
+      WHERE ${r}.status <> 'cancelled' AND NOT EXISTS (SELECT 1 FROM program_learner_counts c WHERE c.tenant_id = ${r}.tenant_id AND c.program_id = ${r}.program_id AND c.learner_id = ${r}.learner_id)
+      ON CONFLICT (tenant_id, program_id) DO UPDATE SET active_learners = active_learners + 1;
+    INSERT INTO program_learner_counts (tenant_id, program_id, learner_id, active) SELECT ${r}.tenant_id, ${r}.program_id, ${r}.learner_id, 1 WHERE ${r}.status <> 'cancelled'
+      ON CONFLICT (tenant_id, program_id, learner_id) DO UPDATE SET active = active + 1;`);
+  const remove = (r: 'OLD') => sql.raw(`
+    UPDATE enrollment_counts SET n = n - 1 WHERE tenant_id = ${r}.tenant_id AND program_id = ${r}.program_id AND session_id = ${r}.session_id AND status = ${r}.status;
+    DELETE FROM enrollment_counts WHERE tenant_id = ${r}.tenant_id AND program_id = ${r}.program_id AND session_id = ${r}.session_id AND status = ${r}.status AND n <= 0;
+    UPDATE program_learner_counts SET active = active - 1 WHERE ${r}.status <> 'cancelled' AND tenant_id = ${r}.tenant_id AND program_id = ${r}.program_id AND learner_id = ${r}.learner_id;
+    UPDATE program_counts SET active_learners = active_learners - 1 WHERE tenant_id = ${r}.tenant_id AND program_id = ${r}.program_id
+      AND EXISTS (SELECT 1 FROM program_learner_counts c WHERE c.tenant_id = ${r}.tenant_id AND c.program_id = ${r}.program_id AND c.learner_id = ${r}.learner_id AND c.active <= 0);
+    DELETE FROM program_learner_counts WHERE tenant_id = ${r}.tenant_id AND program_id = ${r}.program_id AND learner_id = ${r}.learner_id AND active <= 0;
+    DELETE FROM program_counts WHERE tenant_id = ${r}.tenant_id AND program_id = ${r}.program_id AND active_learners <= 0;`);
+  await sql`CREATE TRIGGER enrollments_count_insert AFTER INSERT ON enrollments BEGIN ${add('NEW')} END`.execute(db);
+  await sql`CREATE TRIGGER enrollments_count_delete AFTER DELETE ON enrollments BEGIN ${remove('OLD')} END`.execute(db);
+  await sql`CREATE TRIGGER enrollments_count_update AFTER UPDATE OF tenant_id, program_id, session_id, learner_id, status ON enrollments BEGIN ${remove('OLD')} ${add('NEW')} END`.execute(db);
+  await sql`INSERT INTO enrollment_counts (tenant_id, program_id, session_id, status, n) SELECT tenant_id, program_id, session_id, status, COUNT(*) FROM enrollments GROUP BY tenant_id, program_id, session_id, status`.execute(db);
+  await sql`INSERT INTO program_learner_counts (tenant_id, program_id, learner_id, active) SELECT tenant_id, program_id, learner_id, COUNT(*) FROM enrollments WHERE status <> 'cancelled' GROUP BY tenant_id, program_id, learner_id`.execute(db);
+  await sql`INSERT INTO program_counts (tenant_id, program_id, active_learners) SELECT tenant_id, program_id, COUNT(*) FROM program_learner_counts GROUP BY tenant_id, program_id`.execute(db);
+}
+
 /** Append-only: never edit a released migration, add the next one. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_initial': m001(dialect), '002_score_double': m002(dialect), '003_jobs_kind_index': m003() };
+      return { '001_initial': m001(dialect), '002_score_double': m002(dialect), '003_jobs_kind_index': m003(), '004_checklist_report_indexes': m004(dialect) };
     },
   };
 }

@@ -40,6 +40,8 @@ export interface LearnersTable {
   id: string;
   email: string;
   data: string;
+  /** Which fields the launch checklist flags (learnerFieldFlags); -1 until computed. */
+  flags: Generated<number>;
   updated_at: string;
 }
 
@@ -199,6 +201,22 @@ export interface FeedTokensTable {
   revoked_at: string | null;
 }
 
+/** SQLite only, kept by triggers on enrollments (migration 004): enrollments per session and status. */
+export interface EnrollmentCountsTable {
+  tenant_id: string;
+  program_id: string;
+  session_id: string;
+  status: string;
+  n: number;
+}
+
+/** SQLite only, kept by triggers: learners with an enrollment that is not cancelled, per program. */
+export interface ProgramCountsTable {
+  tenant_id: string;
+  program_id: string;
+  active_learners: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   programs: ProgramsTable;
@@ -217,4 +235,6 @@ export interface Database {
   records_baseline: RecordsBaselineTable;
   audit_log: AuditLogTable;
   feed_tokens: FeedTokensTable;
+  enrollment_counts: EnrollmentCountsTable;
+  program_counts: ProgramCountsTable;
 }

@@ -19,6 +19,7 @@ import type {
   Surface,
 } from '../domain/types.js';
 import { MusterError } from '../domain/errors.js';
+import { LEARNER_FLAG, learnerFieldFlags, learnerLabel, type Examples, type LearnerField, type RosterFacts } from '../domain/checklist.js';
 import { migrationProvider, tuneSqlite, type Dialect } from './migrations.js';
 import type { Database, JobsTable, MessagesTable, SessionEventsTable, TenantsTable } from './schema.js';
 
@@ -82,7 +83,7 @@ export class Store {
       const file = databaseUrl.slice('sqlite:'.length);
       if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
       dialect = 'sqlite';
-      db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+      db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(new BetterSqlite3(file)) }) });
       await tuneSqlite(db);
     } else {
       dialect = 'postgres';
@@ -232,7 +233,7 @@ export class Store {
       const fresh: Learner = { ...l, email, id: l.id ?? randomUUID(), undeliverable: l.undeliverable ?? false };
       const res = await this.db
         .insertInto('learners')
-        .values({ tenant_id: l.tenantId, id: fresh.id, email, data: json(fresh), updated_at: now })
+        .values({ tenant_id: l.tenantId, id: fresh.id, email, data: json(fresh), flags: learnerFieldFlags(fresh), updated_at: now })
         .onConflict((oc) => oc.columns(['tenant_id', 'email']).doNothing())
         .executeTakeFirst();
       if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) return fresh;
@@ -241,12 +242,12 @@ export class Store {
       if (!existing) throw new MusterError('CONFLICT', `The learner ${email} changed while being saved; try again`);
     }
     const learner: Learner = { ...l, email, id: existing.id, undeliverable: l.undeliverable ?? existing.undeliverable ?? false };
-    await this.db.updateTable('learners').set({ data: json(learner), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', existing.id).execute();
+    await this.db.updateTable('learners').set({ data: json(learner), flags: learnerFieldFlags(learner), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', existing.id).execute();
     return learner;
   }
 
   async updateLearner(l: Learner, now: string): Promise<void> {
-    await this.db.updateTable('learners').set({ email: l.email, data: json(l), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', l.id).execute();
+    await this.db.updateTable('learners').set({ email: l.email, data: json(l), flags: learnerFieldFlags(l), updated_at: now }).where('tenant_id', '=', l.tenantId).where('id', '=', l.id).execute();
   }
 
   async learnerByEmail(tenantId: string, email: string): Promise<Learner | undefined> {
@@ -278,6 +279,131 @@ export class Store {
       .orderBy('learners.email')
       .execute();
     return rows.map((r) => parse<Learner>(r.data));
+  }
+
+  /** A learner as a row of the learners table, flags included (for bulk inserts that bypass upsertLearner). */
+  static learnerRow(l: Learner, now: string): { tenant_id: string; id: string; email: string; data: string; flags: number; updated_at: string } {
+    return { tenant_id: l.tenantId, id: l.id, email: l.email, data: json(l), flags: learnerFieldFlags(l), updated_at: now };
+  }
+
+  /**
+   * The roster part of the launch checklist, counted in SQL: seats per session, learners enrolled or waiting, the
+   * flagged learners (from the partial index over learners.flags, so the cost follows the flagged few, not the roster),
+   * instructor names, and the enrollments of learners who may be in two overlapping sessions. `overlapMine` are this
+   * program's sessions that overlap another relevant session, `overlapAny` the relevant sessions that overlap one of
+   * this program's; `programOrder` ranks programs as the checklist lists them (this one first).
+   */
+  async checklistRoster(
+    tenantId: string,
+    programId: string,
+    o: { instructors: string[]; overlapMine: string[]; overlapAny: string[]; programOrder: string[] },
+  ): Promise<RosterFacts & { bouncedAnyStatus: Examples & { emails: string[] } }> {
+    const seats: RosterFacts['seats'] = {};
+    let activeLearners: number;
+    if (this.dialect === 'sqlite') {
+      // Counters the enrollment triggers keep (migration 004): one row per session and status, one per program.
+      const rows = await this.db
+        .selectFrom('enrollment_counts')
+        .select(['session_id', 'status', 'n'])
+        .where('tenant_id', '=', tenantId)
+        .where('program_id', '=', programId)
+        .where('status', 'in', ['enrolled', 'waitlisted'])
+        .execute();
+      for (const r of rows) {
+        const x = (seats[r.session_id] ??= { enrolled: 0, waitlisted: 0 });
+        if (r.status === 'enrolled') x.enrolled = Number(r.n);
+        else x.waitlisted = Number(r.n);
+      }
+      const row = await this.db.selectFrom('program_counts').select('active_learners').where('tenant_id', '=', tenantId).where('program_id', '=', programId).executeTakeFirst();
+      activeLearners = Number(row?.active_learners ?? 0);
+    } else {
+      const rows = await this.db
+        .selectFrom('enrollments')
+        .select(['session_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('tenant_id', '=', tenantId)
+        .where('program_id', '=', programId)
+        .where('status', 'in', ['enrolled', 'waitlisted'])
+        .groupBy(['session_id', 'status'])
+        .execute();
+      for (const r of rows) {
+        const x = (seats[r.session_id] ??= { enrolled: 0, waitlisted: 0 });
+        if (r.status === 'enrolled') x.enrolled = Number(r.n);
+        else x.waitlisted = Number(r.n);
+      }
+      const row = await this.db
+        .selectFrom('enrollments')
+        .select((eb) => eb.fn.count<number>('learner_id').distinct().as('n'))
+        .where('tenant_id', '=', tenantId)
+        .where('program_id', '=', programId)
+        .where('status', '<>', 'cancelled')
+        .executeTakeFirstOrThrow();
+      activeLearners = Number(row.n);
+    }
+
+    // Flagged learners of the program: counted per flag value in SQL; rows never flagged (-1) are judged here.
+    const inProgram = (activeOnly: boolean) =>
+      sql`EXISTS (SELECT 1 FROM enrollments e WHERE e.tenant_id = l.tenant_id AND e.learner_id = l.id AND e.program_id = ${programId}${activeOnly ? sql` AND e.status <> 'cancelled'` : sql``})`;
+    const counts = await sql<{ flags: number; active: number; n: number }>`
+      SELECT x.flags AS flags, x.active AS active, COUNT(*) AS n FROM (
+        SELECT l.flags AS flags, CASE WHEN ${inProgram(true)} THEN 1 ELSE 0 END AS active
+        FROM learners l WHERE l.tenant_id = ${tenantId} AND l.flags <> 0 AND l.flags > 0 AND ${inProgram(false)}) x
+      GROUP BY x.flags, x.active`.execute(this.db);
+    const unknown = (
+      await sql<{ id: string; email: string; data: string; active: number }>`
+        SELECT l.id AS id, l.email AS email, l.data AS data, CASE WHEN ${inProgram(true)} THEN 1 ELSE 0 END AS active
+        FROM learners l WHERE l.tenant_id = ${tenantId} AND l.flags <> 0 AND l.flags < 0 AND ${inProgram(false)}`.execute(this.db)
+    ).rows.map((r) => ({ learner: parse<Learner>(r.data), email: r.email, active: Number(r.active) === 1 }));
+    const examples = async (bit: number, activeOnly: boolean) =>
+      (
+        await sql<{ email: string; data: string }>`
+          SELECT l.email AS email, l.data AS data FROM learners l
+          WHERE l.tenant_id = ${tenantId} AND l.flags <> 0 AND l.flags > 0 AND (l.flags & ${bit}) <> 0 AND ${inProgram(activeOnly)}
+          ORDER BY l.email LIMIT 5`.execute(this.db)
+      ).rows.map((r) => ({ email: r.email, learner: parse<Learner>(r.data) }));
+    const tally = async (bit: number, activeOnly: boolean, label: (l: Learner) => string): Promise<Examples> => {
+      let count = 0;
+      for (const r of counts.rows) if (Number(r.flags) & bit && (!activeOnly || Number(r.active) === 1)) count += Number(r.n);
+      const extra = unknown.filter((u) => (!activeOnly || u.active) && learnerFieldFlags(u.learner) & bit);
+      if (count + extra.length === 0) return { count: 0, names: [] };
+      const found = [...(count > 0 ? await examples(bit, activeOnly) : []), ...extra];
+      found.sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+      return { count: count + extra.length, names: found.slice(0, 5).map((f) => label(f.learner)) };
+    };
+    const fields = {} as Record<LearnerField, Examples>;
+    for (const k of Object.keys(LEARNER_FLAG) as LearnerField[]) fields[k] = await tally(LEARNER_FLAG[k], true, (l) => learnerLabel(l, k));
+    const bouncedAnyStatus = await tally(LEARNER_FLAG.bounced, false, (l) => l.email);
+
+    const people: Record<string, string> = {};
+    const wanted = [...new Set(o.instructors.flatMap((i) => [i, i.toLowerCase()]))];
+    if (wanted.length > 0) {
+      const rows = await sql<{ data: string }>`SELECT l.data AS data FROM learners l WHERE l.tenant_id = ${tenantId} AND l.email IN (${sql.join(wanted)}) AND ${inProgram(false)} ORDER BY l.email`.execute(this.db);
+      for (const r of rows.rows) {
+        const l = parse<Learner>(r.data);
+        if (!(l.email.toLowerCase() in people)) people[l.email.toLowerCase()] = l.name;
+      }
+    }
+
+    let conflictEnrollments: Enrollment[] = [];
+    const conflictNames: Record<string, string> = {};
+    if (o.overlapMine.length > 0 && o.overlapAny.length > 0) {
+      const candidates = await sql<{ learner_id: string }>`
+        SELECT DISTINCT e.learner_id AS learner_id FROM enrollments e
+        WHERE e.tenant_id = ${tenantId} AND e.status = 'enrolled' AND e.session_id IN (${sql.join(o.overlapMine)})
+          AND EXISTS (SELECT 1 FROM enrollments f WHERE f.tenant_id = e.tenant_id AND f.learner_id = e.learner_id AND f.status = 'enrolled'
+                      AND f.session_id <> e.session_id AND f.session_id IN (${sql.join(o.overlapAny)}))`.execute(this.db);
+      const ids = candidates.rows.map((r) => r.learner_id);
+      const rank = new Map(o.programOrder.map((p, i) => [p, i]));
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await this.db.selectFrom('enrollments').selectAll().where('tenant_id', '=', tenantId).where('learner_id', 'in', chunk).where('status', '=', 'enrolled').execute();
+        conflictEnrollments.push(...rows.map(toEnrollment));
+        const ls = await this.db.selectFrom('learners').select(['id', 'data']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute();
+        for (const l of ls) conflictNames[l.id] = parse<Learner>(l.data).name;
+      }
+      const key = (e: Enrollment) => rank.get(e.programId) ?? rank.size;
+      conflictEnrollments = conflictEnrollments.sort((a, b) => key(a) - key(b) || (a.enrolledAt < b.enrolledAt ? -1 : a.enrolledAt > b.enrolledAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
+    return { activeLearners, fields, seats, people, conflictEnrollments, conflictNames, bouncedAnyStatus: { ...bouncedAnyStatus, emails: bouncedAnyStatus.names } };
   }
 
   async deleteLearner(tenantId: string, id: string): Promise<void> {
@@ -384,17 +510,30 @@ export class Store {
     }
   }
 
-  async listRosterRejects(tenantId: string, programId: string): Promise<RosterReject[]> {
-    const rows = await this.db
+  /** Unresolved rejected rows in the order they came; the first `limit` only when given. */
+  async listRosterRejects(tenantId: string, programId: string, limit?: number): Promise<RosterReject[]> {
+    let q = this.db
       .selectFrom('roster_rejects')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('program_id', '=', programId)
       .where('resolved_at', 'is', null)
       .orderBy('created_at')
-      .orderBy('row_number')
-      .execute();
+      .orderBy('row_number');
+    if (limit !== undefined) q = q.limit(limit);
+    const rows = await q.execute();
     return rows.map((r) => ({ id: r.id, programId: r.program_id, source: r.source, rowNumber: Number(r.row_number), data: parse(r.data), reasons: parse(r.reasons), createdAt: r.created_at }));
+  }
+
+  async countRosterRejects(tenantId: string, programId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('roster_rejects')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .where('resolved_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async resolveRosterReject(tenantId: string, id: string, now: string): Promise<void> {
@@ -533,6 +672,31 @@ export class Store {
     return q.orderBy('run_at').orderBy('key').execute();
   }
 
+  /** Which of `kinds` have a job in one of `statuses` for the program: one indexed probe per kind, never a scan of its jobs. */
+  async programJobKinds(tenantId: string, programId: string, kinds: string[], statuses: string[]): Promise<string[]> {
+    if (kinds.length === 0) return [];
+    const probes = kinds.map(
+      (k) => sql`SELECT ${k} AS kind WHERE EXISTS (SELECT 1 FROM jobs WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND kind = ${k} AND status IN (${sql.join(statuses)}))`,
+    );
+    const res = await sql<{ kind: string }>`${sql.join(probes, sql` UNION ALL `)}`.execute(this.db);
+    return res.rows.map((r) => r.kind);
+  }
+
+  /** How many of the program's jobs have a status, with the first `limit` of them (run_at, key order). */
+  async programJobsWithStatus(tenantId: string, programId: string, status: string, limit: number): Promise<{ count: number; first: JobRow[] }> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .where('status', '=', status)
+      .executeTakeFirstOrThrow();
+    const count = Number(row.n);
+    if (count === 0) return { count, first: [] };
+    const first = await this.db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('status', '=', status).orderBy('run_at').orderBy('key').limit(limit).execute();
+    return { count, first };
+  }
+
   async rescheduleJob(tenantId: string, id: string, runAt: string, now: string): Promise<void> {
     await this.db.updateTable('jobs').set({ run_at: runAt, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').execute();
   }
@@ -582,6 +746,35 @@ export class Store {
     if (f.sessionId) q = q.where('session_id', '=', f.sessionId);
     if (f.status) q = q.where('status', 'in', f.status);
     return q.orderBy('created_at').orderBy('key').execute();
+  }
+
+  /** How many of the program's messages have a status, with the first `limit` of them (created_at, key order). */
+  async programMessagesWithStatus(tenantId: string, programId: string, status: string, limit: number): Promise<{ count: number; first: MessageRow[] }> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .where('status', '=', status)
+      .executeTakeFirstOrThrow();
+    const count = Number(row.n);
+    if (count === 0) return { count, first: [] };
+    const first = await this.db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('status', '=', status).orderBy('created_at').orderBy('key').limit(limit).execute();
+    return { count, first };
+  }
+
+  /** The program's last `limit` messages' keys and subjects, oldest first (the tail of listMessages). */
+  async recentMessageSubjects(tenantId: string, programId: string, limit: number): Promise<Array<{ key: string; subject: string }>> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['key', 'subject'])
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .orderBy('created_at', 'desc')
+      .orderBy('key', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
   }
 
   /** Sends from one mailbox since an instant: the history a rolling send budget is computed from. */
@@ -746,6 +939,38 @@ export class Store {
     const row = await this.db.selectFrom('feed_tokens').select(['tenant_id', 'program_id']).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
     return row ? { tenantId: row.tenant_id, programId: row.program_id } : undefined;
   }
+}
+
+/**
+ * Kysely prepares every SQLite statement again on each query, which costs as much as running the small indexed reads
+ * the request paths make; this keeps the last few hundred prepared statements by their text (parameters are bound per
+ * run). A statement still being iterated is not shared: a fresh one is prepared for the overlapping query.
+ */
+function reusingStatements(db: BetterSqlite3.Database, max = 500): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = db.prepare.bind(db);
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      }
+      return (text: string) => {
+        const hit = cache.get(text);
+        if (hit && !hit.busy) {
+          cache.delete(text);
+          cache.set(text, hit);
+          return hit;
+        }
+        const stmt = prepare(text);
+        if (!hit) {
+          cache.set(text, stmt);
+          if (cache.size > max) cache.delete(cache.keys().next().value!);
+        }
+        return stmt;
+      };
+    },
+  });
 }
 
 function toEnrollment(r: Database['enrollments']): Enrollment {
