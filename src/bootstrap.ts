@@ -8,13 +8,8 @@ import { EXCHANGE_LIMITS, GMAIL_LIMITS, LOCAL_LIMITS } from './domain/budget.js'
 import { MusterError } from './domain/errors.js';
 import { createLogger } from './logger.js';
 import type { Clock, Logger, Person } from './ports/index.js';
-import { toSessionInvite } from './providers/local/ics-calendar.js';
-import { createLocalProviders } from './providers/local/index.js';
-import { eraseOutboxMentions } from './providers/local/outbox-erase.js';
 import { Store } from './store/store.js';
 import { createAuthenticator } from './http/auth/authenticate.js';
-import { createEntraVerifier } from './http/auth/entra.js';
-import { createGoogleIdentityVerifier } from './http/auth/google-identity.js';
 import type { TokenVerifier } from './http/auth/principal.js';
 import { runDue } from './app/jobs.js';
 import { purgeExpired } from './app/retention.js';
@@ -59,6 +54,12 @@ async function buildProviders(config: Config, logger: Logger): Promise<ProviderS
     const { buildGoogleProviderSet } = await import('./providers/google/wiring.js');
     return buildGoogleProviderSet(config, logger, budget(GMAIL_LIMITS));
   }
+  // Like the vendor SDKs, the local providers (nodemailer among them) load on first use, not at start.
+  const [{ createLocalProviders }, { toSessionInvite }, { eraseOutboxMentions }] = await Promise.all([
+    import('./providers/local/index.js'),
+    import('./providers/local/ics-calendar.js'),
+    import('./providers/local/outbox-erase.js'),
+  ]);
   const local = createLocalProviders({ dataDir: config.dataDir, smtpUrl: config.SMTP_URL ?? null, logger });
   const sender: Person = { email: config.MAIL_FROM ?? 'training@muster.local', name: 'Training coordination' };
   return {
@@ -115,12 +116,15 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; logge
     // Credentials failing on Muster's side (consent_state 'failed') do not lock out the tenant's users.
     return t && (t.consent_state === 'granted' || t.consent_state === 'failed') && !t.offboarded_at ? t.id : null;
   };
+  // Outlook and Sheets token verifiers load only when configured.
   const authenticate = createAuthenticator({
     local: { token: apiToken, tenantId: config.MUSTER_TENANT },
     entra: config.MS_API_CLIENT_ID
-      ? createEntraVerifier({ clientId: config.MS_API_CLIENT_ID, authorityHost: config.MS_AUTHORITY_HOST, ...(config.MS_JWKS_URL ? { jwksUrl: config.MS_JWKS_URL } : {}), tenantForTid: consented })
+      ? (await import('./http/auth/entra.js')).createEntraVerifier({ clientId: config.MS_API_CLIENT_ID, authorityHost: config.MS_AUTHORITY_HOST, ...(config.MS_JWKS_URL ? { jwksUrl: config.MS_JWKS_URL } : {}), tenantForTid: consented })
       : null,
-    google: config.GOOGLE_ADDON_CLIENT_ID ? createGoogleIdentityVerifier({ clientId: config.GOOGLE_ADDON_CLIENT_ID, jwksUrl: config.GOOGLE_ID_JWKS_URL, tenantForDomain: consented }) : null,
+    google: config.GOOGLE_ADDON_CLIENT_ID
+      ? (await import('./http/auth/google-identity.js')).createGoogleIdentityVerifier({ clientId: config.GOOGLE_ADDON_CLIENT_ID, jwksUrl: config.GOOGLE_ID_JWKS_URL, tenantForDomain: consented })
+      : null,
   });
 
   let timer: NodeJS.Timeout | null = null;

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from './config.js';
 import { createRuntime, type Runtime } from './bootstrap.js';
 import { createHttpApp } from './http/app.js';
-import { createConsentRouter } from './http/consent.route.js';
 import { seedDemo, DEMO_CODE } from './app/demo.js';
 import { MusterError } from './domain/errors.js';
 
@@ -32,7 +31,11 @@ export interface StartedService {
 /** Starts the service on the configured port (0 picks a free one) and returns its URL. */
 export async function startService(env: Record<string, string | undefined>): Promise<StartedService> {
   const config = loadConfig(env);
+  // The admin-consent flow (and msal-node with it) loads only when Microsoft sign-in is configured, alongside the store.
+  const consentModule = config.MS_CLIENT_ID ? import('./http/consent.route.js') : null;
   const runtime = await createRuntime(config);
+  const createConsentRouter = consentModule ? (await consentModule).createConsentRouter : null;
+  // Nothing is awaited from here until the app handles requests, so no request reaches a server without a handler.
   const server = createServer();
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -49,7 +52,7 @@ export async function startService(env: Record<string, string | undefined>): Pro
     bodyLimit: config.MUSTER_BODY_LIMIT,
     rateLimitPerMinute: config.MUSTER_RATE_LIMIT_PER_MINUTE,
     addin: { appId: config.MS_ADDIN_ID, ...(config.MS_API_CLIENT_ID ? { entraClientId: config.MS_API_CLIENT_ID } : {}) },
-    extraRouters: config.MS_CLIENT_ID ? [createConsentRouter({ ctx: runtime.ctx, clientId: config.MS_CLIENT_ID, authorityHost: config.MS_AUTHORITY_HOST, secret: runtime.ctx.rsvpSecret })] : [],
+    extraRouters: config.MS_CLIENT_ID && createConsentRouter ? [createConsentRouter({ ctx: runtime.ctx, clientId: config.MS_CLIENT_ID, authorityHost: config.MS_AUTHORITY_HOST, secret: runtime.ctx.rsvpSecret })] : [],
   });
   server.on('request', app);
 
