@@ -125,8 +125,10 @@ function classifyGraph(endpoint: string): 'calendar' | 'mail' | 'records' | 'oth
 export function graphFigures(em: GraphEmulator, organizer: string): Pick<LaunchFigures, 'http' | 'quota' | 'drainMs' | 'messages' | 'events' | 'throttled'> {
   const c = em.counters();
   const http = { total: c.requests, calendar: 0, mail: 0, records: 0, other: 0 };
-  for (const [endpoint, n] of Object.entries(c.perEndpoint)) http[classifyGraph(endpoint)] += n;
-  // Batch items are counted per endpoint; the wire saw one request per batch instead.
+  // HTTP requests on the wire: calls made alone, plus one per $batch (by the kind of its items); a $batch item is a
+  // mailbox request (quota) but not an HTTP request of its own.
+  for (const [endpoint, n] of Object.entries(c.perEndpoint)) http[classifyGraph(endpoint)] += n - (c.batchItems[endpoint] ?? 0);
+  for (const [endpoint, n] of Object.entries(c.batches)) http[classifyGraph(endpoint)] += n;
   const mailbox = c.perMailbox[organizer.toLowerCase()] ?? 0;
   const messages = c.named.messagesSent ?? 0;
   const log = interleavedLog(mailbox, messages, { 'graph.mailbox.requests': 1 }, { 'graph.mailbox.requests': 1, 'exchange.messages': 1, 'exchange.recipients': 1 });

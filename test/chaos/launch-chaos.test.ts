@@ -114,6 +114,28 @@ describe('a 200-learner launch on Microsoft 365 while 10% of Graph requests fail
     expect(seen.size).toBe(LEARNERS);
   });
 
+  it('when mail went out under chaos, then it went in $batch round trips, and faults hit whole batches and single sendMail items', () => {
+    expect(em.counters().batches['POST /users/{id}/sendMail'] ?? 0).toBeGreaterThan(0);
+    const onMail = em.faults.applied.filter((a) => a.path === '/$batch' || a.path.endsWith('/sendMail'));
+    expect(onMail.filter((a) => a.path === '/$batch').length).toBeGreaterThan(0);
+    expect(onMail.filter((a) => a.path.endsWith('/sendMail')).length).toBeGreaterThan(0);
+    // Unknown outcomes happened (connections dropped after the work) and were settled.
+    expect(onMail.some((a) => a.fault.kind === 'drop' && a.fault.afterEffect)).toBe(true);
+  });
+
+  it('when reminder steps ran under chaos, then each message key is in the mailbox exactly once (at most one per reminder step, none missing)', async () => {
+    const ledger = await svc.service.runtime.store.listMessages('default', {});
+    const inMailbox = countBy(
+      em.state.messagesSent(ORGANIZER).flatMap((m) => m.extended.map((p) => p.value)),
+      (k) => k,
+    );
+    const wrong = ledger.map((m) => `default/${m.key}`).filter((k) => inMailbox.get(k) !== 1);
+    expect(wrong.map((k) => `${k}: ${inMailbox.get(k) ?? 0}`)).toEqual([]);
+    // A reminder's key names its learner, session and step: nothing in the mailbox was sent twice under one key.
+    expect([...inMailbox.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(ledger.filter((m) => m.kind === 'reminder').length).toBeGreaterThanOrEqual(LEARNERS);
+  });
+
   it('when reminder steps ran under chaos, then no learner got any step twice', async () => {
     const ledger = await svc.service.runtime.store.listMessages('default', {});
     // The ledger holds one row per message key (one per learner, session and step); the mailbox may never hold more than it.

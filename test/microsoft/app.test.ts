@@ -134,3 +134,65 @@ describe('Muster on Microsoft 365', () => {
     expect(em.violations()).toEqual([]);
   });
 });
+
+describe('Muster on Microsoft 365: reminders go out 20 to a $batch within the mailbox budget', () => {
+  let em: GraphEmulator;
+  let svc: TestService;
+  const LEARNERS = 45;
+  const SEND_MAIL = 'POST /users/{id}/sendMail';
+
+  beforeAll(async () => {
+    // The emulator enforces Exchange's 30 messages a minute; Muster's budget must keep every $batch item under it.
+    em = await startGraphEmulator({ simulatedClock: true });
+    em.clock.advance(Date.parse('2027-08-30T08:00:00Z') - em.clock.now());
+    em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
+    em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
+    svc = await startTestService({
+      seedDemo: false,
+      env: { MUSTER_PROVIDER: 'microsoft', MS_TENANT_ID: em.tenantId, MS_CLIENT_ID: em.clientId, MS_CLIENT_SECRET: em.clientSecret, MS_ORGANIZER: ORGANIZER, MS_AUTHORITY_HOST: em.authorityHost, GRAPH_BASE_URL: em.baseUrl, MUSTER_LOG_LEVEL: 'error' },
+    });
+    const clock = em.clock;
+    svc.service.runtime.ctx.clock = { now: () => new Date(clock.now()) };
+    expect((await svc.api('POST', '/api/programs', { name: 'Batch Basics', code: 'BATCH1', owner: ORGANIZER, sessions: sessions(1, 20) })).status).toBe(201);
+    expect((await svc.api('POST', '/api/programs/BATCH1/roster', roster(LEARNERS))).body.imported).toBe(LEARNERS);
+    expect((await svc.api('POST', '/api/programs/BATCH1/launch', { force: true, reason: 'owners not set in this test' })).status).toBe(200);
+    await svc.runDue();
+    em.clock.advance(61_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await svc?.close();
+    await em?.close();
+  });
+
+  it('when 45 reminders are due at once, then 30 go in this minute as a $batch of 20 and one of 10, the rest wait for the budget, none is refused, and each learner gets one', async () => {
+    em.resetCounters();
+    const first = await svc.api('POST', '/api/programs/BATCH1/reminders/send-now');
+    expect(first.status).toBe(200);
+    let c = em.counters();
+    expect(c.batches[SEND_MAIL]).toBe(2);
+    expect(c.batchItems[SEND_MAIL]).toBe(30);
+    expect(c.perEndpoint[SEND_MAIL]).toBe(30);
+    expect(c.named['throttled'] ?? 0).toBe(0);
+    const ledger = async () => (await svc.service.runtime.store.listMessages('default', {})).filter((m) => m.key.startsWith('reminder-now'));
+    expect((await ledger()).filter((m) => m.status === 'sent')).toHaveLength(30);
+
+    // Nothing more fits this minute: a run now sends nothing.
+    await svc.runDue();
+    expect(em.counters().perEndpoint[SEND_MAIL]).toBe(30);
+
+    em.clock.advance(61_000);
+    await svc.runDue();
+    c = em.counters();
+    expect(c.batches[SEND_MAIL]).toBe(3);
+    expect(c.perEndpoint[SEND_MAIL]).toBe(LEARNERS);
+    // One mailbox request per message: nothing is looked up or drafted on the way.
+    expect(c.perMailbox[ORGANIZER]).toBe(LEARNERS);
+    expect(c.named['throttled'] ?? 0).toBe(0);
+    expect((await ledger()).map((m) => m.status)).toEqual(Array(LEARNERS).fill('sent'));
+    const keys = new Set((await ledger()).map((m) => `default/${m.key}`));
+    const sentKeys = em.state.messagesSent(ORGANIZER).flatMap((m) => m.extended.map((p) => p.value)).filter((k) => keys.has(k));
+    expect(sentKeys.sort()).toEqual([...keys].sort());
+    expect(em.violations()).toEqual([]);
+  });
+});

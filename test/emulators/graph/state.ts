@@ -100,6 +100,8 @@ export interface MessageView {
   isDraft: boolean;
   folder: FolderName;
   internetMessageId: string | null;
+  /** The message's single-value extended properties (Muster's key travels in one). */
+  extended: Array<{ id: string; value: string }>;
 }
 
 export type AttendeeResponseType = 'none' | 'accepted' | 'declined' | 'tentativelyAccepted' | 'organizer' | 'notResponded';
@@ -352,6 +354,7 @@ export class GraphState {
       isDraft: m.folder === 'drafts',
       folder: m.folder,
       internetMessageId: typeof m.data['internetMessageId'] === 'string' ? m.data['internetMessageId'] : null,
+      extended: m.extended.map((p) => ({ id: p.id, value: p.value })),
     };
   }
 
