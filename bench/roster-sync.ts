@@ -18,7 +18,7 @@ export interface SyncFigures {
   requests: number;
   reads: number;
   writes: number;
-  /** One read of every tab (values.batchGet or spreadsheets.get) and one batchUpdate carrying every change. */
+  /** One read of every tab (values.batchGet or spreadsheets.get) and one write carrying every change (batchUpdate, or one values write by key). */
   lowerBound: number;
   written: number;
   imported: number;

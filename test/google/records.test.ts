@@ -171,6 +171,29 @@ describe('Google Sheets records', () => {
     expectNoViolations(emulator);
   });
 
+  test('when one sync\'s rows would exceed the 10 MiB Sheets takes in one request, then they go in several batchUpdates, each whole and under it, and every row lands once', async () => {
+    const { emulator, providers, spreadsheetId } = await googleWorld();
+    const big = 'x'.repeat(250_000);
+    const rows = Array.from({ length: 48 }, (_, i) => ({ key: `l${i}`, cells: { Email: `l${i}@acme.example`, Name: `${i}${big}` } }));
+    await providers.records.readTabs!([TABS.roster]);
+    const before = emulator.calls().length;
+    // Rows are already in the tab when the second request comes: the first carried as many as fit, not just the tab.
+    let landedBeforeSecond = -1;
+    emulator.beforeNext('sheets.spreadsheets.batchUpdate', () =>
+      emulator.beforeNext('sheets.spreadsheets.batchUpdate', () => (landedBeforeSecond = emulator.state.spreadsheet(spreadsheetId).rowMetadata('Roster').filter(Boolean).length)),
+    );
+    await providers.records.applyChanges!([{ tab: TABS.roster, upserts: rows, deletes: [] }]);
+    const writes = emulator.calls().slice(before);
+    expect(writes.map((c) => c.methodId)).toEqual(['sheets.spreadsheets.batchUpdate', 'sheets.spreadsheets.batchUpdate']);
+    // 48 rows of about 250 kB: at most 9 MB (36 rows) in the first request, the rest in the second.
+    expect(landedBeforeSecond).toBeGreaterThanOrEqual(24);
+    expect(landedBeforeSecond).toBeLessThanOrEqual(36);
+    const view = emulator.state.spreadsheet(spreadsheetId);
+    expect(view.rowMetadata('Roster').filter(Boolean)).toEqual(rows.map((r) => r.key));
+    expect(view.values('Roster').slice(1).map((r) => r[2]!.length)).toEqual(rows.map((r) => String(r.cells.Name).length));
+    expectNoViolations(emulator);
+  });
+
   test('when Sheets answers 429 for a write, then the write is retried after backing off', async () => {
     const { emulator, providers, sleeps } = await googleWorld();
     await providers.records.upsertRows(TABS.roster, [{ key: 'l1', cells: { Email: 'l1@acme.example' } }]);

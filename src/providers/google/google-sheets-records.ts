@@ -1,4 +1,4 @@
-// RecordsPort on one shared Google Sheet: tabs with frozen headers, protections, validation and formats; rows found by row developer metadata (never by position) and written in as few requests as possible; it does not merge, the use cases do.
+// RecordsPort on one shared Google Sheet: tabs with frozen headers, protections, validation and formats; rows identified by row developer metadata, a sync read in one request and written in one or two; it does not merge, the use cases do.
 import { createHash } from 'node:crypto';
 import type { sheets_v4 } from 'googleapis';
 import { MusterError } from '../../domain/errors.js';
@@ -125,14 +125,62 @@ interface TabPlan {
   deletes: number[];
 }
 
+/**
+ * Sheets refuses a request body over 10,485,760 bytes ("Request payload size exceeds the limit"): a larger write goes
+ * in several requests of at most this many bytes, each whole groups of requests.
+ */
+const MAX_REQUEST_BYTES = 9_000_000;
+/** Rows appended by one insert-write-tag group, at most. */
+const INSERT_BLOCK = 500;
+
+/** Splits rows to append into blocks small enough that each one's requests fit well inside one request body. */
+function blocks(rows: RecordRow[]): RecordRow[][] {
+  const out: RecordRow[][] = [];
+  let current: RecordRow[] = [];
+  let size = 0;
+  for (const row of rows) {
+    // The row's CellData and key tag: its cells' JSON, about 60 bytes of wrapping per cell, and 300 for the tag.
+    const bytes = Buffer.byteLength(JSON.stringify(row.cells)) + 60 * Object.keys(row.cells).length + 300;
+    if (current.length > 0 && (current.length >= INSERT_BLOCK || size + bytes > MAX_REQUEST_BYTES / 2)) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(row);
+    size += bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Packs groups, in order, into as few lists as keep each under MAX_REQUEST_BYTES of JSON. */
+function pack<T>(groups: T[][]): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const g of groups) {
+    const bytes = Buffer.byteLength(JSON.stringify(g));
+    if (current.length > 0 && size + bytes > MAX_REQUEST_BYTES) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(...g);
+    size += bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 const READ_FIELDS = 'sheets(properties(sheetId,title),filterViews(title),data(startRow,rowData(values(effectiveValue,formattedValue,userEnteredFormat.numberFormat)),rowMetadata(developerMetadata(metadataKey,metadataValue))))';
 
 /**
  * A sync is one read (readTabs: one spreadsheets.get of every tab's cells, row keys and saved views) and one or two
  * writes (applyChanges): changed rows go by key through one values.batchUpdateByDataFilter (a person's sort cannot
  * misdirect them), and everything else (missing tabs with their formatting, claims of people's rows, appends, deletes,
- * saved views) goes in one spreadsheets.batchUpdate. ensurePersonViews called between readTabs and applyChanges only
- * queues its views for that write.
+ * saved views) goes in one spreadsheets.batchUpdate, split only where it would pass Sheets' 10 MiB request limit.
+ * Claims and deletes find rows by position, so when there are any the tabs are read again just before writing.
+ * ensurePersonViews called between readTabs and applyChanges only queues its views for that write.
  */
 export class GoogleSheetsRecords implements RecordsPort {
   readonly provider = 'google';
@@ -233,16 +281,17 @@ export class GoogleSheetsRecords implements RecordsPort {
       for (const [name, grid] of again.grids) snap.grids.set(name, grid);
       plans = this.plan(changes, snap);
     }
-    for (let attempt = 1; ; attempt++) {
+    // Chunks of the current plan already applied (a plan too big for one request goes in several, each self-contained).
+    let sent = 0;
+    for (let attempt = 1; ; ) {
       const updates = plans.filter((p) => p.updates.length > 0);
       if (updates.length > 0) {
         const missing = await this.writeByKey(updates);
         for (const p of plans) p.inserts.push(...(missing.get(p.tab.name) ?? []));
       }
-      const requests = this.requests(plans, snap, views);
-      if (requests.length === 0) return;
+      const chunks = pack(this.requests(plans, snap, views));
       try {
-        await this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests } });
+        for (; sent < chunks.length; sent++) await this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests: chunks[sent]! } });
         for (const p of plans) if (p.create) this.known.add(p.tab.name);
         return;
       } catch (raw) {
@@ -251,15 +300,15 @@ export class GoogleSheetsRecords implements RecordsPort {
         if ((!isRetryable(err) && !unknown) || attempt >= 5) throw err;
         const wait = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : Math.min(32_000, 500 * 2 ** (attempt - 1) * (0.5 + this.retry.random() / 2));
         this.retry.logger.warn('google.retry', { op: 'sheets.batchUpdate.records', attempt, code: err.code, waitMs: wait });
+        attempt++;
         await this.retry.sleep(wait);
-        if (err.code === 'PROVIDER_THROTTLED') {
-          // Certainly not applied: the same batch again (its updates by key already landed).
-          for (const p of plans) p.updates = [];
-          continue;
-        }
-        // Not idempotent as sent: find out what landed and send only the rest.
+        // The updates by key already landed.
+        for (const p of plans) p.updates = [];
+        // Throttled: certainly not applied, so the same chunk again. Otherwise not idempotent as sent: find out what landed and send only the rest.
+        if (err.code === 'PROVIDER_THROTTLED') continue;
         snap = await this.read(changes.map((c) => c.tab));
         plans = this.plan(changes, snap);
+        sent = 0;
       }
     }
   }
@@ -292,15 +341,22 @@ export class GoogleSheetsRecords implements RecordsPort {
     });
   }
 
-  /** The one batchUpdate: new tabs first, then per tab claims, appends at the end, and deletes from the bottom up; saved views last. */
-  private requests(plans: TabPlan[], snap: Snapshot, views: PendingViews[]): sheets_v4.Schema$Request[] {
-    const requests: sheets_v4.Schema$Request[] = [];
-    for (const p of plans) if (p.create) requests.push(...this.tabRequests(p.tab, p.grid.sheetId));
+  /**
+   * The batchUpdate's requests in self-contained groups, in order: new tabs first, then per tab each claim, appends at
+   * the end in blocks, and deletes from the bottom up (appends lie below them); saved views last.
+   */
+  private requests(plans: TabPlan[], snap: Snapshot, views: PendingViews[]): sheets_v4.Schema$Request[][] {
+    const groups: sheets_v4.Schema$Request[][] = [];
+    for (const p of plans) if (p.create) groups.push(this.tabRequests(p.tab, p.grid.sheetId));
     for (const p of plans) {
       const dates = new Set(p.tab.dateColumns);
-      if (p.claims.length > 0) requests.push(...this.claimRequests(p.grid, p.claims, dates));
-      if (p.inserts.length > 0) requests.push(...this.insertRequests(p.grid, p.grid.end, p.inserts, dates));
-      for (const i of p.deletes) requests.push({ deleteDimension: { range: { sheetId: p.grid.sheetId, dimension: 'ROWS', startIndex: i, endIndex: i + 1 } } });
+      for (const claim of p.claims) groups.push(this.claimRequests(p.grid, [claim], dates));
+      let at = p.grid.end;
+      for (const block of blocks(p.inserts)) {
+        groups.push(this.insertRequests(p.grid, at, block, dates));
+        at += block.length;
+      }
+      for (const i of p.deletes) groups.push([{ deleteDimension: { range: { sheetId: p.grid.sheetId, dimension: 'ROWS', startIndex: i, endIndex: i + 1 } } }]);
     }
     const seen = new Map<string, Set<string>>();
     for (const v of views) {
@@ -311,9 +367,10 @@ export class GoogleSheetsRecords implements RecordsPort {
       const titles = seen.get(v.tab.name) ?? new Set(sheet?.views ?? []);
       seen.set(v.tab.name, titles);
       const column = plan?.grid.columns.get(v.column) ?? v.tab.headers.indexOf(v.column);
-      requests.push(...viewRequests(sheetId, column, v.people, titles));
+      const requests = viewRequests(sheetId, column, v.people, titles);
+      if (requests.length > 0) groups.push(requests);
     }
-    return requests;
+    return groups;
   }
 
   /** Tags rows people typed with their new keys and writes Muster's cells into them, keeping what the person typed elsewhere. */
@@ -472,16 +529,19 @@ export class GoogleSheetsRecords implements RecordsPort {
       majorDimension: 'ROWS',
       values: [this.rowValues(plan.grid, row, new Set(plan.tab.dateColumns))],
     }));
-    // Idempotent (same values into the same keyed rows), so throttling and dropped connections may be retried.
-    const call = () => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId: this.spreadsheetId, requestBody: { valueInputOption: 'RAW', data } });
-    let res;
-    try {
-      res = await withRetry('sheets.values.batchUpdateByDataFilter', call, this.retry);
-    } catch (err) {
-      if (toMusterError(err).code !== 'OUTCOME_UNKNOWN') throw toMusterError(err);
-      res = await withRetry('sheets.values.batchUpdateByDataFilter', call, this.retry);
+    const responses: sheets_v4.Schema$UpdateValuesByDataFilterResponse[] = [];
+    for (const part of pack(data.map((d) => [d]))) {
+      // Idempotent (same values into the same keyed rows), so throttling and dropped connections may be retried.
+      const call = () => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId: this.spreadsheetId, requestBody: { valueInputOption: 'RAW', data: part } });
+      let res;
+      try {
+        res = await withRetry('sheets.values.batchUpdateByDataFilter', call, this.retry);
+      } catch (err) {
+        if (toMusterError(err).code !== 'OUTCOME_UNKNOWN') throw toMusterError(err);
+        res = await withRetry('sheets.values.batchUpdateByDataFilter', call, this.retry);
+      }
+      responses.push(...Array.from({ length: part.length }, (_, i) => res.data.responses?.[i] ?? {}));
     }
-    const responses = res.data.responses ?? [];
     const missing = new Map<string, RecordRow[]>();
     targets.forEach(({ plan, row }, i) => {
       if (responses[i]?.updatedRange) return;
