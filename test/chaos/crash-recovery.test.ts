@@ -257,3 +257,75 @@ describe('a crash between the calendar creating an event and Muster recording it
     expect(gem.violations()).toEqual([]);
   }, 90_000);
 });
+
+describe('a crash while Graph takes a $batch of mail', () => {
+  let em: GraphEmulator | undefined;
+  const children: Child[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), 'muster-crash-mail-'));
+
+  afterAll(async () => {
+    for (const c of children) await killHard(c);
+    await em?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when the service is killed -9 while its $batch of reminders is in flight and Graph sends them, then the restarted service settles each by its key and sends none again', async () => {
+    em = await startGraphEmulator();
+    em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
+    em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
+    const env = {
+      MUSTER_DATA_DIR: dataDir,
+      MUSTER_LOG_LEVEL: 'error',
+      MUSTER_SEED_DEMO: 'false',
+      MUSTER_JOB_LEASE_MS: '1000',
+      MUSTER_PROVIDER: 'microsoft',
+      MS_TENANT_ID: em.tenantId,
+      MS_CLIENT_ID: em.clientId,
+      MS_CLIENT_SECRET: em.clientSecret,
+      MS_ORGANIZER: ORGANIZER,
+      MS_AUTHORITY_HOST: em.authorityHost,
+      GRAPH_BASE_URL: em.baseUrl,
+    };
+    const first = await startChild(env);
+    children.push(first);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    await launchProgram(first.url, token, 'contoso.com', ORGANIZER);
+    await runUntilEventsRecorded(first);
+    const reminders = () => em!.state.messagesSent(ORGANIZER).filter((m) => m.to.some((t) => t.startsWith('learner')));
+    const before = reminders().length;
+
+    // The $batch is held before Graph runs it; the process dies while it waits for the answer, then Graph sends all five.
+    em.faults.inject({ match: { method: 'POST', path: '/$batch' }, fault: { kind: 'slow', ms: 2000 } });
+    const pending = api(first.url, token, 'POST', '/api/programs/CRASH1/reminders/send-now').catch(() => undefined);
+    const deadline = Date.now() + 30_000;
+    while (!em.faults.applied.some((a) => a.path === '/$batch')) {
+      if (Date.now() > deadline) throw new Error('the $batch never reached the emulator');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await killHard(first);
+    await pending;
+    while (reminders().length < before + 5) {
+      if (Date.now() > deadline) throw new Error('the emulator never ran the held $batch');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const batches = em.counters().batches['POST /users/{id}/sendMail'];
+    expect(batches).toBe(1);
+
+    // The dead process's leases run out; a new process on the same data runs the reminders again.
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await startChild(env);
+    children.push(second);
+    second.proc.stdin.write('run\n');
+    const summary = JSON.parse((await second.next('done ')).slice(5)) as { failed: number; sent: number; ran: number };
+    second.proc.stdin.write('quit\n');
+    expect(summary.failed).toBe(0);
+    // Each was found in Sent Items by its key: recorded as sent, nothing posted again.
+    expect(summary.ran).toBeGreaterThanOrEqual(5);
+    expect(em.counters().batches['POST /users/{id}/sendMail']).toBe(batches);
+    expect(em.counters().perEndpoint['POST /users/{id}/sendMail']).toBe(5);
+    const perLearner = new Map<string, number>();
+    for (const m of reminders()) for (const t of m.to) perLearner.set(t, (perLearner.get(t) ?? 0) + 1);
+    expect([...perLearner.values()]).toEqual(Array(5).fill(before / 5 + 1));
+    expect(em.violations()).toEqual([]);
+  }, 90_000);
+});
