@@ -244,7 +244,6 @@ export class GoogleSheetsRecords implements RecordsPort {
   async readTabs(tabs: TabSpec[]): Promise<Map<string, RecordRow[]>> {
     const snap = await this.read(tabs);
     this.open = snap;
-    this.pendingViews = [];
     return new Map(tabs.map((t) => [t.name, rowsOf(snap.grids.get(t.name))]));
   }
 
