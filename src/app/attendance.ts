@@ -19,13 +19,13 @@ export async function markAttendance(ctx: AppContext, actor: Actor, programId: s
   const problems: ErrorDetail[] = [];
   const updates: Array<{ id: string; attendance: Attendance }> = [];
   for (const [i, e] of entries.entries()) {
-    const session = await ctx.store.getSession(actor.tenantId, e.sessionId);
-    if (!session || session.programId !== program.id) {
+    // One indexed read per entry: the session, and the learner's enrollment in it if any.
+    const found = await ctx.store.sessionEnrollmentByEmail(actor.tenantId, e.sessionId, e.email);
+    if (!found || found.session.programId !== program.id) {
       problems.push({ field: `entries.${i}.sessionId`, message: `no session ${e.sessionId} in ${program.code}` });
       continue;
     }
-    const learner = await ctx.store.learnerByEmail(actor.tenantId, e.email);
-    const enrollment = learner ? (await ctx.store.listEnrollments(actor.tenantId, { sessionId: session.id, learnerId: learner.id }))[0] : undefined;
+    const { session, enrollment } = found;
     if (!enrollment || enrollment.status === 'cancelled') {
       problems.push({ field: `entries.${i}.email`, message: `${e.email} is not enrolled in ${session.label}` });
       continue;

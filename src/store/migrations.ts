@@ -309,7 +309,9 @@ function m004(dialect: Dialect): Migration {
       }
       await sql`CREATE INDEX learners_flagged ON learners (tenant_id, email) WHERE flags <> 0`.execute(db);
       await db.schema.createIndex('enrollments_program_seats').on('enrollments').columns(['tenant_id', 'program_id', 'session_id', 'status', 'learner_id']).execute();
-      await db.schema.createIndex('enrollments_program_learner').on('enrollments').columns(['tenant_id', 'program_id', 'learner_id', 'status']).execute();
+      // Covers the report's page reads (and the checklist's "is this learner in the program" probes) without touching rows.
+      await db.schema.createIndex('enrollments_program_learner').on('enrollments').columns(['tenant_id', 'program_id', 'learner_id', 'enrolled_at', 'id', 'session_id', 'status', 'rsvp', 'attendance']).execute();
+      await db.schema.createIndex('completions_program_learner').on('completions').columns(['tenant_id', 'program_id', 'learner_id', 'completed_at', 'due_at', 'score']).execute();
       await db.schema.createIndex('messages_program_status').on('messages').columns(['tenant_id', 'program_id', 'status', 'created_at', 'key']).execute();
       await db.schema.createIndex('messages_program_created').on('messages').columns(['tenant_id', 'program_id', 'created_at', 'key']).execute();
       await db.schema.createIndex('messages_mailbox_status').on('messages').columns(['mailbox', 'status', 'sent_at']).execute();

@@ -61,6 +61,15 @@ export interface RosterReject {
 const json = (v: unknown): string => JSON.stringify(v);
 const parse = <T>(s: string): T => JSON.parse(s) as T;
 
+/** A learner of a program with their enrollments in it (enrollment order) and their completion, as the report reads them. */
+export interface RosterPageRow {
+  /** The stored email the pages are keyed on (pass the last one as `afterEmail`). */
+  key: string;
+  learner: Learner;
+  enrollments: Array<Pick<Enrollment, 'id' | 'sessionId' | 'learnerId' | 'status' | 'rsvp' | 'attendance' | 'enrolledAt'>>;
+  completion: Completion | null;
+}
+
 /** The send limits of one mailbox, as the budget rules read them (src/domain/budget.ts). */
 export interface MailboxLimits {
   perMinute: number;
@@ -406,6 +415,66 @@ export class Store {
     return { activeLearners, fields, seats, people, conflictEnrollments, conflictNames, bouncedAnyStatus: { ...bouncedAnyStatus, emails: bouncedAnyStatus.names } };
   }
 
+  /**
+   * The program's learners (any enrollment) after `afterEmail` in email order, `limit` at a time, each with its
+   * enrollments (in enrollment order) and its completion: one indexed statement per page, for reads that must not hold
+   * a whole roster (the report, the exports).
+   */
+  async programRosterPage(tenantId: string, programId: string, afterEmail: string | null, limit: number): Promise<RosterPageRow[]> {
+    const res = await sql<{
+      data: string;
+      email: string;
+      id: string;
+      session_id: string;
+      learner_id: string;
+      status: string;
+      rsvp: string;
+      attendance: string | null;
+      enrolled_at: string;
+      has_completion: number;
+      completed_at: string | null;
+      due_at: string | null;
+      score: number | null;
+    }>`
+      WITH p AS (
+        SELECT l.id AS id, l.email AS email, l.data AS data FROM learners l
+        WHERE l.tenant_id = ${tenantId} ${afterEmail === null ? sql`` : sql`AND l.email > ${afterEmail}`}
+          AND EXISTS (SELECT 1 FROM enrollments x WHERE x.tenant_id = l.tenant_id AND x.program_id = ${programId} AND x.learner_id = l.id)
+        ORDER BY l.email LIMIT ${limit})
+      SELECT p.data AS data, p.email AS email, e.id AS id, e.session_id AS session_id, e.learner_id AS learner_id, e.status AS status, e.rsvp AS rsvp,
+        e.attendance AS attendance, e.enrolled_at AS enrolled_at,
+        CASE WHEN c.learner_id IS NULL THEN 0 ELSE 1 END AS has_completion, c.completed_at AS completed_at, c.due_at AS due_at, c.score AS score
+      FROM p JOIN enrollments e ON e.tenant_id = ${tenantId} AND e.program_id = ${programId} AND e.learner_id = p.id
+      LEFT JOIN completions c ON c.tenant_id = ${tenantId} AND c.program_id = ${programId} AND c.learner_id = p.id
+      ORDER BY p.email, e.enrolled_at, e.id`.execute(this.db);
+    const out: RosterPageRow[] = [];
+    let cur: RosterPageRow | undefined;
+    let curEmail: string | undefined;
+    for (const r of res.rows) {
+      if (!cur || curEmail !== r.email) {
+        const completion: Completion | null =
+          Number(r.has_completion) === 1 ? { tenantId, programId, learnerId: r.learner_id, completedAt: r.completed_at, score: r.score === null ? null : Number(r.score), dueAt: r.due_at } : null;
+        cur = { key: r.email, learner: parse<Learner>(r.data), enrollments: [], completion };
+        curEmail = r.email;
+        out.push(cur);
+      }
+      cur.enrollments.push({ id: r.id, sessionId: r.session_id, learnerId: r.learner_id, status: r.status as EnrollmentStatus, rsvp: r.rsvp as Rsvp, attendance: (r.attendance as Attendance | null) ?? null, enrolledAt: r.enrolled_at });
+    }
+    return out;
+  }
+
+  /** The program's enrollments counted per session, status, RSVP and attendance (for the report's session figures). */
+  async enrollmentTally(tenantId: string, programId: string): Promise<Array<{ sessionId: string; status: string; rsvp: string; attendance: string | null; n: number }>> {
+    const rows = await this.db
+      .selectFrom('enrollments')
+      .select(['session_id', 'status', 'rsvp', 'attendance', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .groupBy(['session_id', 'status', 'rsvp', 'attendance'])
+      .execute();
+    return rows.map((r) => ({ sessionId: r.session_id, status: r.status, rsvp: r.rsvp, attendance: r.attendance, n: Number(r.n) }));
+  }
+
   async deleteLearner(tenantId: string, id: string): Promise<void> {
     await this.db.deleteFrom('learners').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   }
@@ -467,6 +536,23 @@ export class Store {
     if (patch.rsvp !== undefined) set.rsvp = patch.rsvp;
     if (patch.attendance !== undefined) set.attendance = patch.attendance;
     await this.db.updateTable('enrollments').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+
+  /**
+   * A session and, when the learner with this email is in it, their enrollment (id and status): one indexed read for
+   * each attendance mark instead of a session, a learner and an enrollment lookup.
+   */
+  async sessionEnrollmentByEmail(tenantId: string, sessionId: string, email: string): Promise<{ session: Session; enrollment: { id: string; status: EnrollmentStatus } | null } | undefined> {
+    const row = await this.db
+      .selectFrom('sessions as s')
+      .leftJoin('learners as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').on('l.email', '=', email.toLowerCase()))
+      .leftJoin('enrollments as e', (j) => j.onRef('e.tenant_id', '=', 's.tenant_id').onRef('e.session_id', '=', 's.id').onRef('e.learner_id', '=', 'l.id'))
+      .select(['s.data as data', 'e.id as enrollment_id', 'e.status as enrollment_status'])
+      .where('s.tenant_id', '=', tenantId)
+      .where('s.id', '=', sessionId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { session: parse<Session>(row.data), enrollment: row.enrollment_id ? { id: row.enrollment_id, status: row.enrollment_status as EnrollmentStatus } : null };
   }
 
   async getEnrollment(tenantId: string, id: string): Promise<Enrollment | undefined> {
