@@ -64,6 +64,7 @@ export const envSchema = z.object({
   MS_CERTIFICATE_THUMBPRINT: optionalString,
   MS_PRIVATE_KEY_FILE: optionalString,
   MS_ORGANIZER: optionalString,
+  MS_SENT_COPY_FINDABLE_AFTER_MS: z.coerce.number().int().min(0).default(5 * 60_000),
   MS_API_CLIENT_ID: optionalString,
   MS_ADDIN_ID: z.string().default('5d6f1d4e-6c1a-4a39-9a55-3f3f6c1e7a01'),
   MS_WORKBOOK_DRIVE_ID: optionalString,

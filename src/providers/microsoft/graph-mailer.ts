@@ -15,6 +15,8 @@ export interface GraphMailerOptions {
   /** The mailbox that sends (MS_ORGANIZER, or a shared training mailbox). */
   organizer: string;
   logger: Logger;
+  /** How long an attempt that cannot be found stays 'unknown' before it counts as not sent (default SENT_COPY_FINDABLE_AFTER_MS). */
+  findableAfterMs?: number;
 }
 
 interface GraphMessage {
@@ -190,7 +192,7 @@ export class GraphMailer implements MailerPort {
       // A draft left by the draft-based sends was never sent (sending moves it out of Drafts).
       if (m) return 'not-sent';
       // Not in the mailbox: Exchange may not have filed the Sent Items copy yet; only an old attempt is "not sent".
-      if (attemptAgeMs !== undefined && attemptAgeMs !== null && attemptAgeMs < SENT_COPY_FINDABLE_AFTER_MS) return 'unknown';
+      if (attemptAgeMs !== undefined && attemptAgeMs !== null && attemptAgeMs < (this.o.findableAfterMs ?? SENT_COPY_FINDABLE_AFTER_MS)) return 'unknown';
       return 'not-sent';
     } catch (err) {
       if (isMusterError(err)) {

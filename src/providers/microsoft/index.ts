@@ -7,14 +7,14 @@ import { GraphCalendar } from './graph-calendar.js';
 import { type GraphClientOptions, MusterGraphClient } from './graph-client.js';
 import { GraphDirectory, readUndeliverableAddresses } from './graph-directory.js';
 import { GraphMailer } from './graph-mailer.js';
-import { GraphRecords } from './graph-records.js';
+import { GraphRecords, type RecordsProgram } from './graph-records.js';
 
 export { GraphAuth, parseAdminConsentReturn, toAuthError, type AdminConsentResult } from './graph-auth.js';
 export { GraphCalendar, MICROSOFT_PROVIDER, toGraphEvent, transactionIdFor } from './graph-calendar.js';
 export { MusterGraphClient, toMusterError, parseRetryAfter, type RetryMode, type BatchItem, type BatchItemResult } from './graph-client.js';
 export { GraphDirectory, readUndeliverableAddresses } from './graph-directory.js';
 export { GraphMailer, MESSAGE_KEY_PROPERTY_ID, toGraphMessage } from './graph-mailer.js';
-export { GraphRecords } from './graph-records.js';
+export { GraphRecords, HOLDER_SHEET, type RecordsProgram } from './graph-records.js';
 export { CREATE_KEY_PROPERTY_ID, addinPropertyId } from './constants.js';
 
 export interface MicrosoftConfig {
@@ -35,6 +35,8 @@ export interface MicrosoftConfig {
   workbook?: { driveId: string; itemId: string };
   /** Use the app-only token for the workbook (not documented as supported by Microsoft; off by default). */
   appOnlyWorkbook: boolean;
+  /** Overrides SENT_COPY_FINDABLE_AFTER_MS: how long a send that cannot be found is still taken as possibly sent. */
+  sentCopyFindableAfterMs?: number;
 }
 
 export interface MicrosoftDeps {
@@ -85,11 +87,11 @@ export function createMicrosoftProviders(cfg: MicrosoftConfig, deps: MicrosoftDe
       await auth.appToken(cfg.tenantId);
     },
   });
-  const mailer = new GraphMailer({ client, organizer: cfg.organizer, logger });
+  const mailer = new GraphMailer({ client, organizer: cfg.organizer, logger, ...(cfg.sentCopyFindableAfterMs === undefined ? {} : { findableAfterMs: cfg.sentCopyFindableAfterMs }) });
   const directory = new GraphDirectory({ client, logger });
-  let records: GraphRecords | null = null;
-  if (cfg.workbook) {
-    const workbookClient = cfg.appOnlyWorkbook
+  let workbookClient: MusterGraphClient | undefined;
+  const workbooks = () =>
+    (workbookClient ??= cfg.appOnlyWorkbook
       ? client
       : new MusterGraphClient({
           ...(deps.clientTuning ?? {}),
@@ -102,16 +104,43 @@ export function createMicrosoftProviders(cfg: MicrosoftConfig, deps: MicrosoftDe
             }
             return auth.onBehalfOf(cfg.tenantId, userToken, GRAPH_DELEGATED_WORKBOOK_SCOPES);
           },
-        });
-    records = new GraphRecords({ client: workbookClient, driveId: cfg.workbook.driveId, itemId: cfg.workbook.itemId, logger });
-  }
+        }));
+  const built = new Map<string, GraphRecords>();
+  /**
+   * The records store of a workbook for a program, built once per pair: `workbook` is an item id on the configured
+   * drive or driveId/itemId; without one, the configured workbook, or null when none is configured (a local .xlsx then).
+   * With a program it marks the workbook as that program's and refuses one another program holds.
+   */
+  const recordsFor = (workbook?: string | null, program?: RecordsProgram): GraphRecords | null => {
+    const at = workbookOf(workbook, cfg.workbook);
+    if (!at) return null;
+    const cacheKey = `${at.driveId}/${at.itemId}\u0000${program?.id ?? ''}`;
+    let records = built.get(cacheKey);
+    if (!records) {
+      records = new GraphRecords({ client: workbooks(), driveId: at.driveId, itemId: at.itemId, logger, ...(program ? { program } : {}) });
+      built.set(cacheKey, records);
+    }
+    return records;
+  };
   return {
     calendar,
     mailer,
     directory,
-    records,
+    records: recordsFor(),
+    recordsFor,
     auth,
     client,
     readUndeliverable: (sinceIso?: string) => readUndeliverableAddresses(client, cfg.organizer, { logger, ...(sinceIso ? { sinceIso } : {}) }),
   };
+}
+
+/** Where a program's workbook is: driveId/itemId, an item id on the configured drive, or the configured workbook. */
+function workbookOf(workbook: string | null | undefined, configured: { driveId: string; itemId: string } | undefined): { driveId: string; itemId: string } | null {
+  if (!workbook) return configured ?? null;
+  const [first, second, ...rest] = workbook.split('/');
+  if (rest.length === 0 && first && second) return { driveId: first, itemId: second };
+  if (rest.length === 0 && first && !second && configured) return { driveId: configured.driveId, itemId: first };
+  throw new MusterError('VALIDATION_FAILED', `recordsSheet '${workbook}' does not say where the workbook is: give driveId/itemId${configured ? ', or an item id on the configured drive' : ' (MS_WORKBOOK_DRIVE_ID is not set, so a bare item id has no drive)'}.`, {
+    details: [{ field: 'recordsSheet', message: configured ? 'use itemId or driveId/itemId' : 'use driveId/itemId' }],
+  });
 }

@@ -21,6 +21,7 @@ export function buildMicrosoftProviderSet(config: Config, logger: Logger, limits
       addinId: config.MS_ADDIN_ID,
       ...(config.MS_WORKBOOK_DRIVE_ID && config.MS_WORKBOOK_ITEM_ID ? { workbook: { driveId: config.MS_WORKBOOK_DRIVE_ID, itemId: config.MS_WORKBOOK_ITEM_ID } } : {}),
       appOnlyWorkbook: config.MS_APP_ONLY_WORKBOOK,
+      sentCopyFindableAfterMs: config.MS_SENT_COPY_FINDABLE_AFTER_MS,
     },
     { logger },
   );
@@ -28,8 +29,9 @@ export function buildMicrosoftProviderSet(config: Config, logger: Logger, limits
     calendar: ms.calendar,
     mailer: ms.mailer,
     directory: ms.directory,
-    // Without a configured workbook the records stay in a local .xlsx next to the data.
-    recordsFor: (code) => ms.records ?? createXlsxRecords(`${config.recordsDir}/${code}.xlsx`),
+    // A program's own workbook, else the configured one (either holds one program's tabs, marked there); without
+    // either the records stay in a local .xlsx per program next to the data.
+    recordsFor: (code, recordsSheet, programId) => ms.recordsFor(recordsSheet, programId ? { id: programId, code } : undefined) ?? createXlsxRecords(`${config.recordsDir}/${code}.xlsx`),
     sender: { email: config.MS_ORGANIZER!, name: 'Training coordination' },
     limits,
     renderInvitation: null,
