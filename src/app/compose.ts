@@ -30,6 +30,16 @@ export interface LearnerMessageInput {
   extra: Record<string, unknown>;
 }
 
+/**
+ * The session's online link: the coordinator's own, else the Teams or Meet link the calendar created for the session's
+ * event (recorded with the event), so reminders and follow-ups carry the same link as the invitation.
+ */
+export async function onlineLinkOf(ctx: AppContext, session: Session): Promise<string | null> {
+  if (session.onlineUrl) return session.onlineUrl;
+  const row = await ctx.store.getSessionEvent(session.tenantId, session.id, session.generation);
+  return row?.join_url ?? null;
+}
+
 export async function composeLearnerMessage(ctx: AppContext, providers: ProviderSet, input: LearnerMessageInput): Promise<{ subject: string; text: string; html: string }> {
   const { program, session, learner, enrollment } = input;
   const lang = learner.language || 'en';
@@ -39,7 +49,7 @@ export async function composeLearnerMessage(ctx: AppContext, providers: Provider
     coordinatorName: providers.sender.name,
     coordinatorEmail: providers.sender.email,
   };
-  if (session) Object.assign(vars, sessionVars(session, learner.zone, lang));
+  if (session) Object.assign(vars, sessionVars({ ...session, onlineUrl: await onlineLinkOf(ctx, session) }, learner.zone, lang));
   const kind = input.kind as MessageKind;
   const offset = input.extra.offsetMinutes;
   if (typeof offset === 'number') vars.lead = describeLead(offset, lang);

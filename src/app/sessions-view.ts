@@ -2,7 +2,7 @@
 import { inviteSubject } from '../domain/naming.js';
 import { formatLocal } from '../domain/time.js';
 import type { AppContext } from './context.js';
-import { renderEventBody } from './compose.js';
+import { onlineLinkOf, renderEventBody } from './compose.js';
 import { getProgramOrThrow, getSessionOrThrow } from './programs.js';
 
 export async function inviteDraft(ctx: AppContext, tenantId: string, sessionId: string) {
@@ -53,5 +53,6 @@ export async function sessionState(ctx: AppContext, tenantId: string, sessionId:
     const missingPrerequisites = e.rsvp === 'accepted' ? [] : prerequisites;
     learners.push({ enrollmentId: e.id, learnerId: l.id, email: l.email, name: l.name, rsvp: e.rsvp, attendance: e.attendance, status: e.status, waitPosition: e.waitPosition, missingPrerequisites });
   }
-  return { session, program: { id: program.id, name: program.name, code: program.code, status: program.status }, counts, learners };
+  // The pane shows the link learners were sent: the coordinator's own or the one the calendar created.
+  return { session: { ...session, onlineUrl: await onlineLinkOf(ctx, session) }, program: { id: program.id, name: program.name, code: program.code, status: program.status }, counts, learners };
 }

@@ -7,6 +7,7 @@ import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/in
 import { DELEGATION_SCOPES } from '../../src/providers/google/google-auth.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { runDue } from '../../src/app/jobs.js';
+import { simpleParser } from 'mailparser';
 
 const COORDINATOR = 'coord@acme.example';
 
@@ -115,6 +116,15 @@ describe('Muster on Google Workspace', () => {
     }
     expect(perLearner.size).toBe(60);
     expect([...perLearner.values()].every((n) => n === 1)).toBe(true);
+    // The session has no link of its own: the reminder carries the Meet link Google created for its event.
+    const day1 = emulator.state.events(COORDINATOR).find((e) => /Day 1/.test(String(e.summary)) && e.status !== 'cancelled')!;
+    const meet = String(day1.hangoutLink);
+    expect(meet).toMatch(/^https:\/\/meet\.google\.com\//);
+    for (const m of reminders.slice(0, 3)) {
+      const parsed = await simpleParser(Buffer.from(m.raw, 'base64url'));
+      expect(parsed.text).toContain(`Join online: ${meet}`);
+      expect(String(parsed.html)).toContain(`<a href="${meet}">`);
+    }
   });
 
   it('when the records are written, then each manager has a saved filter view of their people on Attendance and Completion', () => {
