@@ -275,15 +275,26 @@ export function overlappingSessions(sessions: Session[], others: Session[]): { m
   const span = (s: Session) => ({ id: s.id, a: instant(s.start), b: instant(s.end) });
   const mine = sessions.filter((s) => s.status === 'scheduled' && hasValidTimes(s)).map(span);
   const theirs = others.filter((s) => s.status === 'scheduled' && hasValidTimes(s)).map(span);
-  const all = [...mine, ...theirs];
+  const own = new Set(mine.map((x) => x.id));
+  // Sweep in start order: each session is compared only with those still running when it starts.
+  const all = [...mine, ...theirs].sort((x, y) => x.a - y.a);
   const m = new Set<string>();
   const any = new Set<string>();
-  for (const x of mine) {
-    for (const y of all) {
-      if (x.id === y.id || !(x.a < y.b && y.a < x.b)) continue;
-      m.add(x.id);
-      any.add(y.id);
+  let open: typeof all = [];
+  for (const y of all) {
+    open = open.filter((x) => x.b > y.a);
+    for (const x of open) {
+      if (x.id === y.id || !(x.a < y.b && y.a < x.b) || !(own.has(x.id) || own.has(y.id))) continue;
+      if (own.has(x.id)) {
+        m.add(x.id);
+        any.add(y.id);
+      }
+      if (own.has(y.id)) {
+        m.add(y.id);
+        any.add(x.id);
+      }
     }
+    open.push(y);
   }
   return { mine: [...m], any: [...any] };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertLaunchable, checklistSummary, computeChecklist, type ChecklistInput } from '../../src/domain/checklist.js';
+import { assertLaunchable, checklistSummary, computeChecklist, overlappingSessions, type ChecklistInput } from '../../src/domain/checklist.js';
 import { isMusterError, type MusterError } from '../../src/domain/errors.js';
 import type { ChecklistItem } from '../../src/domain/types.js';
 import { makeEnrollment, makeLearner, makeProgram, makeSession } from './fixtures.js';
@@ -187,5 +187,29 @@ describe('assertLaunchable', () => {
     const d = assertLaunchable(items, true, 'Director approved, backup arranged by phone');
     expect(d.forced).toBe(true);
     expect(d.overridden.map((i) => i.id)).toEqual(['roster.approved', 'sessions.s1.fields']);
+  });
+});
+
+describe('sessions that could double-book a learner', () => {
+  it('when sessions of this and other programs overlap in many ways, then exactly the overlapping ones are named, as a pairwise comparison finds them', () => {
+    const at = (h: number) => new Date(Date.UTC(2026, 2, 2) + h * 1800_000).toISOString();
+    const mine = Array.from({ length: 40 }, (_, i) => makeSession({ id: `m${i}`, start: at((i * 7) % 50), end: at(((i * 7) % 50) + 1 + (i % 4)), status: i % 13 === 5 ? 'cancelled' : 'scheduled' }));
+    const theirs = Array.from({ length: 30 }, (_, i) => makeSession({ id: `t${i}`, programId: 'p2', start: at((i * 11) % 60), end: at(((i * 11) % 60) + 1 + (i % 3)) }));
+    const live = (s: typeof mine) => s.filter((x) => x.status === 'scheduled');
+    const ms = (iso: string) => Date.parse(iso);
+    const expectM = new Set<string>();
+    const expectAny = new Set<string>();
+    for (const x of live(mine)) {
+      for (const y of [...live(mine), ...theirs]) {
+        if (x.id !== y.id && ms(x.start) < ms(y.end) && ms(y.start) < ms(x.end)) {
+          expectM.add(x.id);
+          expectAny.add(y.id);
+        }
+      }
+    }
+    const got = overlappingSessions(mine, theirs);
+    expect(expectM.size).toBeGreaterThan(5);
+    expect(new Set(got.mine)).toEqual(expectM);
+    expect(new Set(got.any)).toEqual(expectAny);
   });
 });
