@@ -16,8 +16,13 @@ export interface ProviderSet {
   calendar: CalendarPort;
   mailer: MailerPort;
   directory: DirectoryPort | null;
-  /** The records store of one program (a workbook or a shared Sheet). */
-  recordsFor(programCode: string): RecordsPort;
+  /**
+   * The records store of one program: its own Sheet or workbook when `recordsSheet` names one, else the configured one.
+   * With `programId`, the Sheet or workbook is marked as that program's on the first write, and one marked for another
+   * program is refused (CONFIG_INVALID): a Sheet or workbook holds one program's tabs. An unusable `recordsSheet` is
+   * refused at once (VALIDATION_FAILED), without a request.
+   */
+  recordsFor(programCode: string, recordsSheet?: string | null, programId?: string): RecordsPort;
   /** The mailbox that organizes events and sends mail. */
   sender: Person;
   limits: SendLimits;

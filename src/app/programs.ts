@@ -57,11 +57,18 @@ function toSession(tenantId: string, programId: string, input: SessionInput, ind
   return session;
 }
 
+/** Checks a program's own records file against the tenant's provider (a Google Sheet id, an Excel item on a known drive); no request is made. */
+async function checkRecordsSheet(ctx: AppContext, tenantId: string, code: string, recordsSheet: string | null | undefined): Promise<void> {
+  if (!recordsSheet) return;
+  (await ctx.providersFor(tenantId)).recordsFor(code, recordsSheet);
+}
+
 export async function createProgram(ctx: AppContext, actor: Actor, input: ProgramInput): Promise<{ program: Program; sessions: Session[] }> {
   const now = nowIso(ctx);
   if (await ctx.store.findProgram(actor.tenantId, input.code)) {
     throw new MusterError('CONFLICT', `A program with code ${input.code} already exists`, { details: [{ field: 'code', message: 'already used by another program' }] });
   }
+  await checkRecordsSheet(ctx, actor.tenantId, input.code, input.recordsSheet);
   const program: Program = {
     id: randomUUID(),
     tenantId: actor.tenantId,
@@ -77,6 +84,7 @@ export async function createProgram(ctx: AppContext, actor: Actor, input: Progra
     owners: { missedSessions: null, lateCompletions: null, questions: null, improvements: null, ...input.owners },
     showScoresToManagers: input.showScoresToManagers,
     enrollmentPath: input.enrollmentPath,
+    recordsSheet: input.recordsSheet ?? null,
     rosterApproved: false,
     status: 'draft',
     clonedFrom: null,
@@ -93,6 +101,7 @@ export async function createProgram(ctx: AppContext, actor: Actor, input: Progra
 
 export async function updateProgram(ctx: AppContext, actor: Actor, programId: string, patch: z.infer<typeof programPatch>): Promise<Program> {
   const program = await getProgramOrThrow(ctx, actor.tenantId, programId);
+  await checkRecordsSheet(ctx, actor.tenantId, program.code, patch.recordsSheet);
   const now = nowIso(ctx);
   const next: Program = {
     ...program,
@@ -219,6 +228,8 @@ export async function cloneProgramUseCase(ctx: AppContext, actor: Actor, program
   const now = nowIso(ctx);
   const notes = await ctx.store.listImprovementNotes(actor.tenantId, template.id);
   const cloned = cloneProgram(template, { id: randomUUID(), code: next.code, ...(next.name ? { name: next.name } : {}), now }, notes);
+  // The next cohort is another program: its records go to the configured file until it is given its own.
+  cloned.program.recordsSheet = null;
   await ctx.store.tx(async (st) => {
     await st.insertProgram(cloned.program);
     for (const n of cloned.notes) await st.upsertImprovementNote(n);

@@ -58,7 +58,10 @@ const ATTENDANCE_VALUES = new Set(['present', 'late', 'excused', 'absent']);
  * and one write (Sheets: one spreadsheets.get; one batchUpdate, plus one by key for changed rows); otherwise tab by tab.
  */
 export async function syncRecords(ctx: AppContext, providers: ProviderSet, program: Program): Promise<SyncReport> {
-  const records = providers.recordsFor(program.code);
+  // The program's own Sheet or workbook, else the configured one. Either holds one program: one held by another is
+  // refused (CONFIG_INVALID, naming both) at the first read, before anything is written; the job then fails and the
+  // checklist shows it.
+  const records = providers.recordsFor(program.code, program.recordsSheet ?? null, program.id);
   const t = program.tenantId;
   const report: SyncReport = { written: 0, deleted: 0, imported: 0, rejected: 0, conflicts: [] };
   const batched = !!records.readTabs && !!records.applyChanges;

@@ -48,6 +48,26 @@ export const ownersInput = z
   .object({ missedSessions: email.nullable(), lateCompletions: email.nullable(), questions: email.nullable(), improvements: email.nullable() })
   .partial();
 
+/** A Google Sheets address (https://docs.google.com/spreadsheets/d/<id>/...) gives its id; anything else must already be an id. */
+const SHEETS_URL = /^https:\/\/docs\.google\.com\/spreadsheets\/(?:u\/\d+\/)?d\/([A-Za-z0-9_-]+)/;
+/** A Google spreadsheet id, an Excel workbook's item id, or an item on another drive as driveId/itemId. */
+const RECORDS_ID = /^[A-Za-z0-9_!-]{8,200}(?:\/[A-Za-z0-9_!-]{8,200})?$/;
+
+/**
+ * The program's own records file: a Google Sheet (its id or address) or an Excel workbook in OneDrive/SharePoint (its
+ * item id on MS_WORKBOOK_DRIVE_ID, or driveId/itemId). Stored as the bare id.
+ */
+export const recordsSheetInput = z
+  .string()
+  .trim()
+  .transform((v, c) => {
+    const id = SHEETS_URL.exec(v)?.[1] ?? v;
+    if (RECORDS_ID.test(id)) return id;
+    c.addIssue({ code: 'custom', message: "use the Google Sheet's address or id, or the Excel workbook's item id (driveId/itemId for another drive)" });
+    return z.NEVER;
+  })
+  .describe("the program's own Google Sheet (address or id) or Excel workbook (item id, or driveId/itemId); null uses the configured one");
+
 export const programInput = z.object({
   name: z.string().trim().min(1).max(200),
   code: z.string().trim().toUpperCase().regex(PROGRAM_CODE, 'use 2 to 20 letters, digits, - or _'),
@@ -61,6 +81,7 @@ export const programInput = z.object({
   owners: ownersInput.default({}),
   showScoresToManagers: z.boolean().default(false),
   enrollmentPath: z.string().trim().min(1).nullable().default(null),
+  recordsSheet: recordsSheetInput.nullable().optional(),
   sessions: z.array(sessionInput).max(500).default([]),
 });
 

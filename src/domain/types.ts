@@ -68,6 +68,11 @@ export interface Program {
   /** Manager views show assessment scores only when this is true. */
   showScoresToManagers: boolean;
   enrollmentPath: string | null;
+  /**
+   * The program's own records file (a Google spreadsheet id, or an Excel workbook item id / driveId/itemId); null or
+   * absent uses the configured one, which holds one program only.
+   */
+  recordsSheet?: string | null;
   rosterApproved: boolean;
   status: 'draft' | 'launched' | 'archived';
   /** The template this program was cloned from, if any. */

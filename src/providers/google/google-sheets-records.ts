@@ -1,4 +1,4 @@
-// RecordsPort on one shared Google Sheet: tabs with frozen headers, protections, validation and formats; rows identified by row developer metadata, a sync read in one request and written in one or two; it does not merge, the use cases do.
+// RecordsPort on one program's Google Sheet: tabs with frozen headers, protections, validation and formats; rows identified by row developer metadata, a sync read in one request and written in one or two; it does not merge, the use cases do.
 import { createHash } from 'node:crypto';
 import type { sheets_v4 } from 'googleapis';
 import { MusterError } from '../../domain/errors.js';
@@ -8,6 +8,18 @@ import { isRetryable, toMusterError, withRetry, type RetryDeps } from './google-
 
 /** The developer metadata key every Muster row carries; its value is the row's key. */
 export const MUSTER_KEY = 'musterKey';
+
+/** Spreadsheet developer metadata naming the one program whose tabs the spreadsheet holds: its id, and its code for messages. */
+export const MUSTER_PROGRAM = 'musterProgram';
+export const MUSTER_PROGRAM_CODE = 'musterProgramCode';
+/** Fixed ids for those two: a second program's claim meanwhile fails its whole batchUpdate (the id is taken) instead of adding a second holder. */
+const PROGRAM_METADATA_IDS = { id: 1_299_543_924, code: 1_299_543_925 } as const;
+
+/** The program a records store writes for (and marks its spreadsheet with). */
+export interface RecordsProgram {
+  id: string;
+  code: string;
+}
 
 /** Status columns people edit, with the values data validation offers. */
 export const VALIDATED_COLUMNS: Record<string, Record<string, string[]>> = {
@@ -96,14 +108,17 @@ export interface GoogleSheetsRecordsOptions {
   /** The coordinator Muster acts as: the only editor of the header rows. */
   owner: string;
   retry: RetryDeps;
+  /** The program this store writes for: marks the spreadsheet as its own on the first write and refuses one marked for another. */
+  program?: RecordsProgram;
 }
 
 type Change = { tab: TabSpec; upserts: RecordRow[]; deletes: string[] };
 
-/** What one read saw: each sheet's id and saved views, and the grids of the tabs asked for. */
+/** What one read saw: each sheet's id and saved views, the grids of the tabs asked for, and the program the spreadsheet holds. */
 interface Snapshot {
   sheets: Map<string, { sheetId: number; views: Set<string> }>;
   grids: Map<string, Grid>;
+  holder: RecordsProgram | null;
 }
 
 /** Saved views asked for while a read is open: added by the next applyChanges, in its one write. */
@@ -172,7 +187,8 @@ function pack<T>(groups: T[][]): T[][] {
   return out;
 }
 
-const READ_FIELDS = 'sheets(properties(sheetId,title),filterViews(title),data(startRow,rowData(values(effectiveValue,formattedValue,userEnteredFormat.numberFormat)),rowMetadata(developerMetadata(metadataKey,metadataValue))))';
+const HOLDER_FIELDS = 'developerMetadata(metadataKey,metadataValue)';
+const READ_FIELDS = HOLDER_FIELDS + ',sheets(properties(sheetId,title),filterViews(title),data(startRow,rowData(values(effectiveValue,formattedValue,userEnteredFormat.numberFormat)),rowMetadata(developerMetadata(metadataKey,metadataValue))))';
 
 /**
  * A sync is one read (readTabs: one spreadsheets.get of every tab's cells, row keys and saved views) and one or two
@@ -188,6 +204,7 @@ export class GoogleSheetsRecords implements RecordsPort {
   private readonly spreadsheetId: string;
   private readonly owner: string;
   private readonly retry: RetryDeps;
+  private readonly program: RecordsProgram | undefined;
   /** The last readTabs, taken (once) by the next applyChanges instead of a second read. */
   private open: Snapshot | undefined;
   private pendingViews: PendingViews[] = [];
@@ -199,10 +216,12 @@ export class GoogleSheetsRecords implements RecordsPort {
     this.spreadsheetId = opts.spreadsheetId;
     this.owner = opts.owner;
     this.retry = opts.retry;
+    this.program = opts.program;
   }
 
   async ensureTabs(tabs: TabSpec[]): Promise<void> {
-    const res = await withRetry('sheets.spreadsheets.get', () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, fields: 'sheets.properties(sheetId,title)' }), this.retry);
+    const res = await withRetry('sheets.spreadsheets.get', () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, fields: `${HOLDER_FIELDS},sheets.properties(sheetId,title)` }), this.retry);
+    this.assertHolds(holderOf(res.data));
     const existing = res.data.sheets ?? [];
     const titles = new Set(existing.map((s) => s.properties?.title));
     const ids = new Set(existing.map((s) => s.properties?.sheetId));
@@ -288,13 +307,16 @@ export class GoogleSheetsRecords implements RecordsPort {
         const missing = await this.writeByKey(updates);
         for (const p of plans) p.inserts.push(...(missing.get(p.tab.name) ?? []));
       }
-      const chunks = pack(this.requests(plans, snap, views));
+      const claim = this.program && !snap.holder ? [claimRequests(this.program)] : [];
+      const chunks = pack([...claim, ...this.requests(plans, snap, views)]);
       try {
         for (; sent < chunks.length; sent++) await this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests: chunks[sent]! } });
         for (const p of plans) if (p.create) this.known.add(p.tab.name);
         return;
       } catch (raw) {
         const err = toMusterError(raw);
+        // Refused while claiming the spreadsheet: another program may have claimed it meanwhile (its metadata id is taken).
+        if (claim.length > 0 && sent === 0 && err.code === 'PROVIDER_REJECTED') this.assertHolds(await this.readHolder());
         const unknown = err.code === 'OUTCOME_UNKNOWN' || err.code === 'PROVIDER_UNAVAILABLE';
         if ((!isRetryable(err) && !unknown) || attempt >= 5) throw err;
         const wait = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : Math.min(32_000, 500 * 2 ** (attempt - 1) * (0.5 + this.retry.random() / 2));
@@ -488,13 +510,32 @@ export class GoogleSheetsRecords implements RecordsPort {
       if (s.properties?.title == null || s.properties.sheetId == null) continue;
       sheets.set(s.properties.title, { sheetId: s.properties.sheetId, views: new Set((s.filterViews ?? []).map((f) => f.title ?? '')) });
     }
+    const holder = holderOf(res.data);
+    this.assertHolds(holder);
     if (!narrow || sheets.size < names.length) this.known = new Set(sheets.keys());
     const grids = new Map<string, Grid>();
     for (const tab of tabs) {
       const sheet = res.data.sheets?.find((s) => s.properties?.title === tab.name);
       if (sheet) grids.set(tab.name, parseGrid(sheet, tab));
     }
-    return { sheets, grids };
+    return { sheets, grids, holder };
+  }
+
+  /** The program the spreadsheet holds, read alone (only after a refused claim). */
+  private async readHolder(): Promise<RecordsProgram | null> {
+    const res = await withRetry('sheets.spreadsheets.get', () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, fields: HOLDER_FIELDS }), this.retry);
+    return holderOf(res.data);
+  }
+
+  /** Refuses a spreadsheet that holds another program's tabs: writing there would overwrite that program's rows. */
+  private assertHolds(holder: RecordsProgram | null): void {
+    if (!this.program || !holder || holder.id === this.program.id) return;
+    const mine = this.program.code;
+    throw new MusterError(
+      'CONFIG_INVALID',
+      `The Google Sheet ${this.spreadsheetId} holds the records of program ${holder.code}; ${mine} cannot share it (its tabs would overwrite ${holder.code}'s rows). Give ${mine} its own Sheet: PATCH recordsSheet on ${mine} with a new Sheet's address, shared with the coordinator.`,
+      { details: [{ field: 'recordsSheet', message: `the Sheet holds program ${holder.code}` }] },
+    );
   }
 
   private rowValues(grid: Grid, row: RecordRow, dates: Set<string>): unknown[] {
@@ -594,6 +635,22 @@ export class GoogleSheetsRecords implements RecordsPort {
   }
 }
 
+
+/** The program a spreadsheet's developer metadata names as its holder, if any. */
+function holderOf(ss: sheets_v4.Schema$Spreadsheet): RecordsProgram | null {
+  const meta = ss.developerMetadata ?? [];
+  const id = meta.find((m) => m.metadataKey === MUSTER_PROGRAM)?.metadataValue;
+  if (!id) return null;
+  return { id, code: meta.find((m) => m.metadataKey === MUSTER_PROGRAM_CODE)?.metadataValue ?? id };
+}
+
+/** Marks the spreadsheet as the program's, under fixed metadata ids so only one program's claim can ever land. */
+function claimRequests(program: RecordsProgram): sheets_v4.Schema$Request[] {
+  const meta = (metadataId: number, metadataKey: string, metadataValue: string): sheets_v4.Schema$Request => ({
+    createDeveloperMetadata: { developerMetadata: { metadataId, metadataKey, metadataValue, location: { spreadsheet: true }, visibility: 'DOCUMENT' } },
+  });
+  return [meta(PROGRAM_METADATA_IDS.id, MUSTER_PROGRAM, program.id), meta(PROGRAM_METADATA_IDS.code, MUSTER_PROGRAM_CODE, program.code)];
+}
 
 /** Tags one row with Muster's key (developer metadata moves with its row through sorts and inserts). */
 function keyTag(sheetId: number, rowIndex: number, key: string): sheets_v4.Schema$Request {

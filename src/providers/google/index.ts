@@ -6,7 +6,7 @@ import { CLIENT_SCOPES, createJwtClient, parseServiceAccountKey } from './google
 import { GoogleCalendar } from './google-calendar.js';
 import { GmailMailer } from './gmail-mailer.js';
 import { GoogleDirectory } from './google-directory.js';
-import { GoogleSheetsRecords } from './google-sheets-records.js';
+import { GoogleSheetsRecords, type RecordsProgram } from './google-sheets-records.js';
 import type { RetryDeps } from './google-errors.js';
 
 export { SCOPES, CLIENT_SCOPES, DELEGATION_SCOPES } from './google-auth.js';
@@ -14,7 +14,7 @@ export { handleGoogleError, toMusterError, withRetry, isRetryable, pausesMailbox
 export { GoogleCalendar, eventIdForKey } from './google-calendar.js';
 export { GmailMailer } from './gmail-mailer.js';
 export { GoogleDirectory } from './google-directory.js';
-export { GoogleSheetsRecords, MUSTER_KEY } from './google-sheets-records.js';
+export { GoogleSheetsRecords, MUSTER_KEY, MUSTER_PROGRAM, MUSTER_PROGRAM_CODE, type RecordsProgram } from './google-sheets-records.js';
 
 export interface GoogleConfig {
   /** The parsed service account key file (GOOGLE_SERVICE_ACCOUNT_KEY_FILE). */
@@ -23,6 +23,7 @@ export interface GoogleConfig {
   impersonate: string;
   /** A Workspace admin with a read-only role, for Directory calls (GOOGLE_DIRECTORY_SUBJECT). */
   directorySubject?: string;
+  /** The configured records spreadsheet (GOOGLE_SPREADSHEET_ID): programs without a Sheet of their own use it, one program only. */
   spreadsheetId: string;
   /** One root for every Google API client (GOOGLE_API_ROOT_URL); Google's own when absent. */
   rootUrl?: string;
@@ -60,11 +61,27 @@ export function createGoogleProviders(cfg: GoogleConfig, deps: GoogleDeps) {
     directory: cfg.directorySubject ? google.admin({ version: 'directory_v1', auth: as(cfg.directorySubject, CLIENT_SCOPES.directory), ...common }) : undefined,
     retry,
   });
-  const records = new GoogleSheetsRecords({
-    sheets: google.sheets({ version: 'v4', auth: as(cfg.impersonate, CLIENT_SCOPES.sheets), ...common }),
-    spreadsheetId: cfg.spreadsheetId,
-    owner: cfg.impersonate,
-    retry,
-  });
-  return { calendar, mailer, directory, records };
+  const sheets = google.sheets({ version: 'v4', auth: as(cfg.impersonate, CLIENT_SCOPES.sheets), ...common });
+  const built = new Map<string, GoogleSheetsRecords>();
+  /**
+   * The records store of a spreadsheet (the configured one when none is named) for a program, built once per pair; with a
+   * program it marks the spreadsheet as that program's and refuses one another program holds.
+   */
+  const recordsFor = (spreadsheetId?: string | null, program?: RecordsProgram): GoogleSheetsRecords => {
+    if (spreadsheetId && !GOOGLE_FILE_ID.test(spreadsheetId)) {
+      throw new MusterError('VALIDATION_FAILED', `recordsSheet '${spreadsheetId}' is not a Google Sheet id: use the Sheet's address (https://docs.google.com/spreadsheets/d/…) or the id in it.`, { details: [{ field: 'recordsSheet', message: 'not a Google Sheet id' }] });
+    }
+    const id = spreadsheetId || cfg.spreadsheetId;
+    const cacheKey = `${id}\u0000${program?.id ?? ''}`;
+    let records = built.get(cacheKey);
+    if (!records) {
+      records = new GoogleSheetsRecords({ sheets, spreadsheetId: id, owner: cfg.impersonate, retry, ...(program ? { program } : {}) });
+      built.set(cacheKey, records);
+    }
+    return records;
+  };
+  return { calendar, mailer, directory, records: recordsFor(), recordsFor };
 }
+
+/** What a Google Drive file id is made of. */
+const GOOGLE_FILE_ID = /^[A-Za-z0-9_-]+$/;

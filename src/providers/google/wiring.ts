@@ -33,8 +33,8 @@ export async function buildGoogleProviderSet(config: Config, logger: Logger, lim
     calendar: providers.calendar,
     mailer: providers.mailer,
     directory: config.GOOGLE_DIRECTORY_SUBJECT ? providers.directory : null,
-    // One configured spreadsheet holds the records; every program's rows share its tabs.
-    recordsFor: () => providers.records,
+    // A program's own Sheet, else the configured one; either holds one program's tabs (marked there, refused to a second).
+    recordsFor: (code, recordsSheet, programId) => providers.recordsFor(recordsSheet, programId ? { id: programId, code } : undefined),
     sender: { email: config.GOOGLE_IMPERSONATE ?? '', name: 'Training coordination' },
     limits,
     renderInvitation: null,

@@ -1,7 +1,7 @@
-// RecordsPort on an Excel workbook through Graph's workbook API: tabs with headers, rows upserted by key, text columns formatted as text before values land; it never appends blindly and never evaluates what people typed.
+// RecordsPort on one program's Excel workbook through Graph's workbook API: tabs with headers, rows upserted by key, text columns formatted as text before values land, the workbook marked as the program's; it never appends blindly and never evaluates what people typed.
 import { MusterError } from '../../domain/errors.js';
 import type { Cell, Logger, RecordRow, RecordsPort, TabSpec } from '../../ports/index.js';
-import { type BatchItem, type MusterGraphClient, query } from './graph-client.js';
+import { type BatchItem, type BatchItemResult, type MusterGraphClient, query } from './graph-client.js';
 import { MICROSOFT_PROVIDER } from './graph-calendar.js';
 
 export const KEY_HEADER = 'Key';
@@ -12,11 +12,27 @@ const GENERAL_FORMAT = 'General';
 const MS_PER_DAY = 86_400_000;
 const EXCEL_EPOCH_OFFSET_DAYS = 25_569;
 
+/**
+ * The worksheet naming the one program whose tabs the workbook holds: A1:B2 = Program, its code; Program id, its id.
+ * Graph's workbook API has no document-level metadata, so it is a small tab of its own; adding it is the claim (a second
+ * add of the same name is refused), and it is read in the same $batch as the tabs.
+ */
+export const HOLDER_SHEET = 'Muster';
+const HOLDER_RANGE = 'A1:B2';
+
+/** The program a records store writes for (and marks its workbook with). */
+export interface RecordsProgram {
+  id: string;
+  code: string;
+}
+
 export interface GraphRecordsOptions {
   client: MusterGraphClient;
   driveId: string;
   itemId: string;
   logger: Logger;
+  /** The program this store writes for: marks the workbook as its own on the first write and refuses one marked for another. */
+  program?: RecordsProgram;
 }
 
 interface RangeBody {
@@ -75,7 +91,7 @@ export class GraphRecords implements RecordsPort {
   readonly provider = MICROSOFT_PROVIDER;
 
   /** The last readTabs, taken (once) by the next applyChanges instead of a second read. */
-  private open: Map<string, TabState> | undefined;
+  private open: WorkbookRead | undefined;
 
   constructor(private readonly o: GraphRecordsOptions) {}
 
@@ -120,9 +136,13 @@ export class GraphRecords implements RecordsPort {
     return row.every((v) => v === '') ? [] : row;
   }
 
-  /** Each tab's used range, all in one $batch (up to 20 tabs a request); a missing worksheet reads as missing. */
-  private async readStates(tabs: TabSpec[]): Promise<Map<string, TabState>> {
+  /**
+   * Each tab's used range, all in one $batch (up to 19 tabs a request), with the holder tab when this store writes for
+   * a program; a missing worksheet reads as missing. A workbook another program holds is refused here, before any write.
+   */
+  private async readStates(tabs: TabSpec[]): Promise<WorkbookRead> {
     const items: BatchItem[] = tabs.map((tab, i) => ({ id: String(i + 1), method: 'GET', url: `${this.sheetPath(tab.name)}/usedRange(valuesOnly=true)${query({ $select: 'address,rowIndex,values' })}` }));
+    if (this.o.program) items.push(this.holderItem(String(tabs.length + 1)));
     const results = await this.o.client.batch(items, { retry: 'idempotent' });
     const states = new Map<string, TabState>();
     tabs.forEach((tab, i) => {
@@ -133,18 +153,46 @@ export class GraphRecords implements RecordsPort {
       }
       states.set(tab.name, parseUsed(tab, (r.body ?? {}) as RangeBody));
     });
-    return states;
+    const holder = this.o.program ? this.holderOf(results[tabs.length]!) : { sheet: true, program: null };
+    this.assertHolds(holder.program);
+    return { states, holder };
+  }
+
+  private holderItem(id: string): BatchItem {
+    return { id, method: 'GET', url: `${this.rangePath(HOLDER_SHEET, HOLDER_RANGE)}${query({ $select: 'values' })}` };
+  }
+
+  private holderOf(r: BatchItemResult): WorkbookRead['holder'] {
+    if (r.error) {
+      if (r.status === 404) return { sheet: false, program: null };
+      throw r.error;
+    }
+    const values = ((r.body ?? {}) as RangeBody).values ?? [];
+    const code = String(values[0]?.[1] ?? '');
+    const id = String(values[1]?.[1] ?? '');
+    return { sheet: true, program: id ? { id, code: code || id } : null };
+  }
+
+  /** Refuses a workbook that holds another program's tabs: writing there would overwrite that program's rows. */
+  private assertHolds(holder: RecordsProgram | null): void {
+    const mine = this.o.program;
+    if (!mine || !holder || holder.id === mine.id) return;
+    throw new MusterError(
+      'CONFIG_INVALID',
+      `The Excel workbook ${this.o.itemId} holds the records of program ${holder.code}; ${mine.code} cannot share it (its tabs would overwrite ${holder.code}'s rows). Give ${mine.code} its own workbook: PATCH recordsSheet on ${mine.code} with a new workbook's item id, shared with the coordinator.`,
+      { details: [{ field: 'recordsSheet', message: `the workbook holds program ${holder.code}` }] },
+    );
   }
 
   async readTab(tab: TabSpec): Promise<RecordRow[]> {
-    return ((await this.readStates([tab])).get(tab.name)?.rows ?? []).map((r) => r.row);
+    return ((await this.readStates([tab])).states.get(tab.name)?.rows ?? []).map((r) => r.row);
   }
 
   /** Every tab in one $batch of range reads; kept for the next applyChanges, which then reads nothing again. */
   async readTabs(tabs: TabSpec[]): Promise<Map<string, RecordRow[]>> {
-    const states = await this.readStates(tabs);
-    this.open = states;
-    return new Map(tabs.map((t) => [t.name, (states.get(t.name)?.rows ?? []).map((r) => r.row)]));
+    const read = await this.readStates(tabs);
+    this.open = read;
+    return new Map(tabs.map((t) => [t.name, (read.states.get(t.name)?.rows ?? []).map((r) => r.row)]));
   }
 
   async upsertRows(tab: TabSpec, rows: RecordRow[]): Promise<void> {
@@ -154,41 +202,54 @@ export class GraphRecords implements RecordsPort {
 
   async deleteRows(tab: TabSpec, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    const states = await this.readStates([tab]);
-    if (!states.get(tab.name)?.exists) return;
-    await this.apply([{ tab, upserts: [], deletes: keys }], states);
+    const read = await this.readStates([tab]);
+    if (!read.states.get(tab.name)?.exists) return;
+    await this.apply([{ tab, upserts: [], deletes: keys }], read);
   }
 
   /**
    * Every tab's changes against the last readTabs (or a fresh read): missing worksheets added in one $batch, then
    * headers and rows written as runs of consecutive rows (format first, then values, one chain of $batch items), then
-   * deletes from the bottom up. Tab additions and deletes are never retried blindly; the writes are idempotent.
+   * deletes from the bottom up. Tab additions and deletes are never retried blindly; the writes are idempotent. A
+   * workbook not yet marked gets its holder tab in the tab additions and its marker first in the write chain.
    */
   async applyChanges(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>): Promise<void> {
-    const states = this.open ?? (await this.readStates(changes.map((c) => c.tab)));
+    const read = this.open ?? (await this.readStates(changes.map((c) => c.tab)));
     this.open = undefined;
-    await this.apply(changes, states);
+    await this.apply(changes, read);
   }
 
-  private async apply(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>, states: Map<string, TabState>): Promise<void> {
+  private async apply(changes: Array<{ tab: TabSpec; upserts: RecordRow[]; deletes: string[] }>, read: WorkbookRead): Promise<void> {
+    const states = read.states;
     for (const c of changes) for (const row of c.upserts) if (row.key === null) throw new MusterError('VALIDATION_FAILED', `Muster only writes keyed rows to ${c.tab.name}.`);
-    const missing = changes.filter((c) => !states.get(c.tab.name)?.exists);
+    const claim = this.o.program && !read.holder.program ? this.o.program : null;
+    const missing = changes.filter((c) => !states.get(c.tab.name)?.exists).map((c) => c.tab.name);
+    if (claim && !read.holder.sheet) missing.push(HOLDER_SHEET);
     if (missing.length > 0) {
       const added = await this.o.client.batch(
-        missing.map((c, i) => ({ id: String(i + 1), method: 'POST', url: `${this.base}/worksheets/add`, body: { name: c.tab.name } })),
+        missing.map((name, i) => ({ id: String(i + 1), method: 'POST', url: `${this.base}/worksheets/add`, body: { name } })),
         { retry: 'never' },
       );
-      added.forEach((r, i) => {
-        // Added meanwhile by someone else: as good as added here.
+      for (const [i, r] of added.entries()) {
+        // Added meanwhile by someone else: as good as added here; but a holder tab added meanwhile may name another program.
         if (r.error && r.status !== 409) throw r.error;
-        this.o.logger.info('graph.records.tab_created', { tab: missing[i]!.tab.name });
-      });
+        if (r.error && missing[i] === HOLDER_SHEET) {
+          const again = await this.o.client.batch([this.holderItem('1')], { retry: 'idempotent' });
+          this.assertHolds(this.holderOf(again[0]!).program);
+        }
+        this.o.logger.info('graph.records.tab_created', { tab: missing[i]! });
+      }
     }
     const writes: BatchItem[] = [];
     const patch = (sheet: string, address: string, body: unknown): void => {
       const id = String(writes.length + 1);
       writes.push({ id, method: 'PATCH', url: this.rangePath(sheet, address), body, ...(writes.length > 0 ? { dependsOn: [String(writes.length)] } : {}) });
     };
+    if (claim) {
+      // First in the chain: nothing below lands unless the workbook is marked as this program's.
+      patch(HOLDER_SHEET, HOLDER_RANGE, { numberFormat: [[TEXT_FORMAT, TEXT_FORMAT], [TEXT_FORMAT, TEXT_FORMAT]] });
+      patch(HOLDER_SHEET, HOLDER_RANGE, { values: [['Program', claim.code], ['Program id', claim.id]] });
+    }
     const deletes: Array<{ sheet: string; address: string }> = [];
     for (const { tab, upserts, deletes: keys } of changes) {
       const state = states.get(tab.name) ?? { exists: false, headers: [], rows: [] };
@@ -239,6 +300,12 @@ export class GraphRecords implements RecordsPort {
       if (failed?.error) throw failed.error;
     }
   }
+}
+
+/** One read of the workbook: the tabs asked for, and whether the holder tab exists and which program it names. */
+interface WorkbookRead {
+  states: Map<string, TabState>;
+  holder: { sheet: boolean; program: RecordsProgram | null };
 }
 
 interface TabState {

@@ -51,8 +51,10 @@ export interface MicrosoftProviders {
   calendar: GraphCalendar;
   mailer: GraphMailer;
   directory: GraphDirectory;
-  /** null when no workbook is configured. */
+  /** The configured workbook, not bound to a program; null when no workbook is configured. */
   records: GraphRecords | null;
+  /** A program's records workbook (its own, an item id or driveId/itemId, else the configured one); null when it has neither. */
+  recordsFor: (workbook?: string | null, program?: RecordsProgram) => GraphRecords | null;
   auth: GraphAuth;
   /** The app-only Graph client (for readers such as readUndeliverableAddresses). */
   client: MusterGraphClient;
