@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Enrollment, Learner, Program, Session } from '../../src/domain/types.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from '../../src/store/migrations.js';
 import { Store, type NewJob } from '../../src/store/store.js';
 import { createTestDatabase, pgUnavailableReason, type TestDatabase } from '../support/pg.js';
 
@@ -271,4 +275,49 @@ describe.each(backends)('Store on $name', ({ name, skip }) => {
     await store.deleteLearner(T, (await store.learnerByEmail(T, 'race@example.com'))!.id);
     expect(await store.learnerByEmail(T, 'race@example.com')).toBeUndefined();
   });
+});
+
+describe.each(backends)('Upgrading a store with learners to migration 004 on $name', ({ name, skip }) => {
+  const test = skip ? it.skip : it;
+  if (skip) it.skip(`(skipped: ${skip})`, () => {});
+
+  test('when a store at migration 003 holds learners and enrollments, then opening it flags the learners and, on SQLite, counts seats and learners as the enrollments say', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'muster-upgrade-'));
+    const db = name === 'postgres' ? await createTestDatabase() : null;
+    const url = db ? db.url : `sqlite:${join(dir, 'muster.sqlite')}`;
+    try {
+      const k = new Kysely<any>({ dialect: db ? new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }) : new SqliteDialect({ database: new BetterSqlite3(join(dir, 'muster.sqlite')) }) });
+      const migrator = new Migrator({ db: k, provider: migrationProvider(db ? 'postgres' : 'sqlite'), migrationTableName: 'muster_migrations', migrationLockTableName: 'muster_migrations_lock' });
+      expect((await migrator.migrateTo('003_jobs_kind_index')).error).toBeUndefined();
+      const learners: Learner[] = Array.from({ length: 1500 }, (_, i) => ({
+        id: `l${i}`, tenantId: T, email: `p${i}@example.com`, name: `P ${i}`, managerEmail: i % 3 ? 'm@example.com' : null, zone: i % 500 === 3 ? 'Nowhere' : 'Europe/Berlin', department: null, language: 'en', undeliverable: false,
+      }));
+      for (let i = 0; i < learners.length; i += 300) {
+        await k.insertInto('learners').values(learners.slice(i, i + 300).map((l) => ({ tenant_id: T, id: l.id, email: l.email, data: JSON.stringify(l), updated_at: NOW }))).execute();
+        await k.insertInto('enrollments').values(learners.slice(i, i + 300).map((l, j) => ({ tenant_id: T, id: `e${i + j}`, program_id: 'p1', session_id: `s${(i + j) % 3}`, learner_id: l.id, status: (i + j) % 10 === 0 ? 'cancelled' : (i + j) % 7 === 0 ? 'waitlisted' : 'enrolled', wait_position: null, rsvp: 'none', attendance: null, enrolled_at: NOW, updated_at: NOW }))).execute();
+      }
+      await k.destroy();
+
+      const store = await Store.open(url);
+      try {
+        const flags = await store.db.selectFrom('learners').select(['id', 'flags']).where('tenant_id', '=', T).execute();
+        expect(flags).toHaveLength(1500);
+        const expected = new Map(learners.map((l) => [l.id, (l.managerEmail ? 0 : 4) | (l.zone === 'Nowhere' ? 2 : 0)]));
+        expect(Object.fromEntries(flags.map((f) => [f.id, Number(f.flags)]))).toEqual(Object.fromEntries(expected));
+        const facts = await store.checklistRoster(T, 'p1', { instructors: [], overlapMine: [], overlapAny: [], programOrder: ['p1'] });
+        const all = await store.listEnrollments(T, { programId: 'p1' });
+        expect(facts.activeLearners).toBe(all.filter((e) => e.status !== 'cancelled').length);
+        for (const sid of ['s0', 's1', 's2']) {
+          expect(facts.seats[sid]).toEqual({ enrolled: all.filter((e) => e.sessionId === sid && e.status === 'enrolled').length, waitlisted: all.filter((e) => e.sessionId === sid && e.status === 'waitlisted').length });
+        }
+        expect(facts.fields.manager.count).toBe(learners.filter((l, i) => !l.managerEmail && i % 10 !== 0).length);
+        expect(facts.fields.zone).toEqual({ count: 3, names: ['P 1003', 'P 3', 'P 503'] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await db?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
