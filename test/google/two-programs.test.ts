@@ -73,6 +73,10 @@ describe('two programs on Google Sheets', () => {
       expect(r.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'recordsSheet' })] });
     }
     expect((await svc.api('GET', '/api/programs/OPS3')).body.recordsSheet).toBeNull();
+    // The next cohort is another program: it does not inherit the template's Sheet.
+    const clone = await svc.api('POST', '/api/programs/OPS2/clone', { code: 'OPS2B' });
+    expect(clone.status, JSON.stringify(clone.body)).toBe(201);
+    expect(clone.body.recordsSheet).toBeNull();
   });
 
   it('when two programs each sync, then the configured Sheet holds the first (marked as its own in the same one read and one write) and the second its own, and syncing again keeps both', async () => {
