@@ -66,7 +66,7 @@ export interface RosterPageRow {
   /** The stored email the pages are keyed on (pass the last one as `afterEmail`). */
   key: string;
   learner: Learner;
-  enrollments: Array<Pick<Enrollment, 'id' | 'sessionId' | 'learnerId' | 'status' | 'rsvp' | 'attendance' | 'enrolledAt'>>;
+  enrollments: Array<Pick<Enrollment, 'id' | 'sessionId' | 'learnerId' | 'status' | 'rsvp' | 'attendance'>>;
   completion: Completion | null;
 }
 
@@ -421,6 +421,7 @@ export class Store {
    * a whole roster (the report, the exports).
    */
   async programRosterPage(tenantId: string, programId: string, afterEmail: string | null, limit: number): Promise<RosterPageRow[]> {
+    if (this.dialect === 'postgres') return this.programRosterPageByLists(tenantId, programId, afterEmail, limit);
     const res = await sql<{
       data: string;
       email: string;
@@ -430,7 +431,6 @@ export class Store {
       status: string;
       rsvp: string;
       attendance: string | null;
-      enrolled_at: string;
       has_completion: number;
       completed_at: string | null;
       due_at: string | null;
@@ -441,9 +441,8 @@ export class Store {
         WHERE l.tenant_id = ${tenantId} ${afterEmail === null ? sql`` : sql`AND l.email > ${afterEmail}`}
           AND EXISTS (SELECT 1 FROM enrollments x WHERE x.tenant_id = l.tenant_id AND x.program_id = ${programId} AND x.learner_id = l.id)
         ORDER BY l.email LIMIT ${limit})
-      SELECT p.data AS data, p.email AS email, e.id AS id, e.session_id AS session_id, e.learner_id AS learner_id, e.status AS status, e.rsvp AS rsvp,
-        e.attendance AS attendance, e.enrolled_at AS enrolled_at,
-        CASE WHEN c.learner_id IS NULL THEN 0 ELSE 1 END AS has_completion, c.completed_at AS completed_at, c.due_at AS due_at, c.score AS score
+      SELECT p.data AS data, p.email AS email, p.id AS learner_id, e.id AS id, e.session_id AS session_id, e.status AS status, e.rsvp AS rsvp,
+        e.attendance AS attendance, CASE WHEN c.learner_id IS NULL THEN 0 ELSE 1 END AS has_completion, c.completed_at AS completed_at, c.due_at AS due_at, c.score AS score
       FROM p JOIN enrollments e ON e.tenant_id = ${tenantId} AND e.program_id = ${programId} AND e.learner_id = p.id
       LEFT JOIN completions c ON c.tenant_id = ${tenantId} AND c.program_id = ${programId} AND c.learner_id = p.id
       ORDER BY p.email, e.enrolled_at, e.id`.execute(this.db);
@@ -458,9 +457,42 @@ export class Store {
         curEmail = r.email;
         out.push(cur);
       }
-      cur.enrollments.push({ id: r.id, sessionId: r.session_id, learnerId: r.learner_id, status: r.status as EnrollmentStatus, rsvp: r.rsvp as Rsvp, attendance: (r.attendance as Attendance | null) ?? null, enrolledAt: r.enrolled_at });
+      cur.enrollments.push({ id: r.id, sessionId: r.session_id, learnerId: r.learner_id, status: r.status as EnrollmentStatus, rsvp: r.rsvp as Rsvp, attendance: (r.attendance as Attendance | null) ?? null });
     }
     return out;
+  }
+
+  /**
+   * programRosterPage as three indexed reads (the page's learners, then their enrollments and completions by id):
+   * PostgreSQL's planner hash-joins the single statement against the whole program's enrollments on every page.
+   */
+  private async programRosterPageByLists(tenantId: string, programId: string, afterEmail: string | null, limit: number): Promise<RosterPageRow[]> {
+    let q = this.db
+      .selectFrom('learners as l')
+      .select(['l.id', 'l.email', 'l.data'])
+      .where('l.tenant_id', '=', tenantId)
+      .where((eb) => eb.exists(eb.selectFrom('enrollments as x').select(sql`1`.as('one')).whereRef('x.tenant_id', '=', 'l.tenant_id').where('x.program_id', '=', programId).whereRef('x.learner_id', '=', 'l.id')));
+    if (afterEmail !== null) q = q.where('l.email', '>', afterEmail);
+    const learners = await q.orderBy('l.email').limit(limit).execute();
+    if (learners.length === 0) return [];
+    const ids = learners.map((l) => l.id);
+    const enrollments = await this.db
+      .selectFrom('enrollments')
+      .select(['id', 'session_id', 'learner_id', 'status', 'rsvp', 'attendance'])
+      .where('tenant_id', '=', tenantId)
+      .where('program_id', '=', programId)
+      .where('learner_id', 'in', ids)
+      .orderBy('enrolled_at')
+      .orderBy('id')
+      .execute();
+    const completions = await this.db.selectFrom('completions').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('learner_id', 'in', ids).execute();
+    const rows = new Map<string, RosterPageRow>(learners.map((l) => [l.id, { key: l.email, learner: parse<Learner>(l.data), enrollments: [], completion: null }]));
+    for (const e of enrollments) rows.get(e.learner_id)?.enrollments.push({ id: e.id, sessionId: e.session_id, learnerId: e.learner_id, status: e.status as EnrollmentStatus, rsvp: e.rsvp as Rsvp, attendance: (e.attendance as Attendance | null) ?? null });
+    for (const c of completions) {
+      const r = rows.get(c.learner_id);
+      if (r) r.completion = { tenantId, programId, learnerId: c.learner_id, completedAt: c.completed_at, score: c.score === null ? null : Number(c.score), dueAt: c.due_at };
+    }
+    return [...rows.values()];
   }
 
   /** The program's enrollments counted per session, status, RSVP and attendance (for the report's session figures). */
