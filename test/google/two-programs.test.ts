@@ -103,8 +103,8 @@ describe('two programs on Google Sheets', () => {
     const before = emulator.state.spreadsheet(configured).values('Roster');
     const from = emulator.calls().length;
     const r = await svc.api('POST', '/api/programs/OPS3/sync');
-    expect(r.status).toBe(500);
-    expect(r.body.error.code).toBe('CONFIG_INVALID');
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('CONFLICT');
     expect(r.body.error.message).toContain('holds the records of program OPS1');
     expect(r.body.error.message).toContain('Give OPS3 its own Sheet: PATCH recordsSheet');
     expect(emulator.calls().slice(from).filter((c) => c.methodId.startsWith('sheets.') && !isSheetsRead(c.methodId))).toEqual([]);
@@ -116,7 +116,7 @@ describe('two programs on Google Sheets', () => {
     const items = (await svc.api('GET', '/api/programs/OPS3/checklist')).body.items as Array<{ id: string; status: string; reason: string }>;
     const failed = items.find((i) => i.id === 'schedule.failed');
     expect(failed?.status).toBe('blocking');
-    expect(failed?.reason).toContain('records-sync (CONFIG_INVALID: The Google Sheet');
+    expect(failed?.reason).toContain('records-sync (CONFLICT: The Google Sheet');
     expect(failed?.reason).toContain('Give OPS3 its own Sheet');
     expect(emulator.state.spreadsheet(configured).values('Roster')).toEqual(before);
     expect(emails(configured)).toEqual(['ops1.learner1@one.example', 'ops1.learner2@one.example', 'ops1.learner3@one.example']);
@@ -150,7 +150,7 @@ describe('two programs claiming one Sheet at the same moment', () => {
     await b.readTabs([TABS.roster]);
     await b.applyChanges([{ tab: TABS.roster, upserts: [row('b1', 'b@two.example')], deletes: [] }]);
     await expect(a.applyChanges([{ tab: TABS.roster, upserts: [row('a1', 'a@one.example')], deletes: [] }])).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
+      code: 'CONFLICT',
       message: expect.stringContaining('holds the records of program BBB1; AAA1 cannot share it'),
     });
     const roster = w.emulator.state.spreadsheet(w.spreadsheetId).values('Roster');

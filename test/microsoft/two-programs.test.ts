@@ -95,8 +95,8 @@ describe('two programs on Excel workbooks', () => {
   it('when a third program without a workbook of its own syncs, then it is refused naming both programs and the fix, and the first program\'s rows are untouched', async () => {
     const before = em.state.cells(DRIVE, CONFIGURED, 'Roster', 'A1:L20');
     const r = await counted(() => svc.api('POST', '/api/programs/OPS3/sync'));
-    expect(r.result.status).toBe(500);
-    expect(r.result.body.error.code).toBe('CONFIG_INVALID');
+    expect(r.result.status).toBe(409);
+    expect(r.result.body.error.code).toBe('CONFLICT');
     expect(r.result.body.error.message).toContain('holds the records of program OPS1');
     expect(r.result.body.error.message).toContain('Give OPS3 its own workbook: PATCH recordsSheet');
     // Only the read: refused before any write.
@@ -133,7 +133,7 @@ describe('two programs claiming one workbook at the same moment', () => {
       await b.readTabs([TABS.roster]);
       await b.applyChanges([{ tab: TABS.roster, upserts: [row('b1', 'b@two.example')], deletes: [] }]);
       await expect(a.applyChanges([{ tab: TABS.roster, upserts: [row('a1', 'a@one.example')], deletes: [] }])).rejects.toMatchObject({
-        code: 'CONFIG_INVALID',
+        code: 'CONFLICT',
         message: expect.stringContaining('holds the records of program BBB1; AAA1 cannot share it'),
       });
       const cells = rig.em.state.cells(DRIVE, CONFIGURED, 'Roster', 'A1:L5').flat();

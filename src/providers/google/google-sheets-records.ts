@@ -532,7 +532,7 @@ export class GoogleSheetsRecords implements RecordsPort {
     if (!this.program || !holder || holder.id === this.program.id) return;
     const mine = this.program.code;
     throw new MusterError(
-      'CONFIG_INVALID',
+      'CONFLICT',
       `The Google Sheet ${this.spreadsheetId} holds the records of program ${holder.code}; ${mine} cannot share it (its tabs would overwrite ${holder.code}'s rows). Give ${mine} its own Sheet: PATCH recordsSheet on ${mine} with a new Sheet's address, shared with the coordinator.`,
       { details: [{ field: 'recordsSheet', message: `the Sheet holds program ${holder.code}` }] },
     );

@@ -178,7 +178,7 @@ export class GraphRecords implements RecordsPort {
     const mine = this.o.program;
     if (!mine || !holder || holder.id === mine.id) return;
     throw new MusterError(
-      'CONFIG_INVALID',
+      'CONFLICT',
       `The Excel workbook ${this.o.itemId} holds the records of program ${holder.code}; ${mine.code} cannot share it (its tabs would overwrite ${holder.code}'s rows). Give ${mine.code} its own workbook: PATCH recordsSheet on ${mine.code} with a new workbook's item id, shared with the coordinator.`,
       { details: [{ field: 'recordsSheet', message: `the workbook holds program ${holder.code}` }] },
     );
