@@ -74,14 +74,36 @@ function completionOf(c: Completion | null, now: Date, nowMs: number, recertifyA
   return { status: 'not-started', expiresAt: null };
 }
 
-/** The report's running figures: fed one learner at a time, so nothing but the managers' lines grows with the roster. */
+/**
+ * The report's running figures: fed one learner at a time, so nothing but the managers' lines grows with the roster.
+ * Sessions count the enrollments of the program's learners (an enrollment whose learner row is gone names nobody).
+ */
 export class ReportTally {
   readonly totals: ProgramReport['totals'] = { learners: 0, enrolled: 0, waitlisted: 0, attended: 0, completed: 0, overdue: 0, inProgress: 0, notStarted: 0, expired: 0 };
   private readonly byManager = new Map<string, ManagerLine>();
+  private readonly bySession: Map<string, ReportSession>;
+
+  constructor(sessions: Session[]) {
+    this.bySession = new Map(sessions.map((s) => [s.id, { session: s, enrolled: 0, waitlisted: 0, accepted: 0, tentative: 0, declined: 0, noResponse: 0, present: 0, late: 0, excused: 0, absent: 0 }]));
+  }
 
   add(l: ReportLearner): void {
     const { totals } = this;
     const es = l.enrollments;
+    for (const e of es) {
+      const s = this.bySession.get(e.sessionId);
+      if (!s || e.status === 'cancelled') continue;
+      if (e.status === 'waitlisted') {
+        s.waitlisted++;
+        continue;
+      }
+      s.enrolled++;
+      if (e.rsvp === 'accepted') s.accepted++;
+      else if (e.rsvp === 'tentative') s.tentative++;
+      else if (e.rsvp === 'declined') s.declined++;
+      else s.noResponse++;
+      if (e.attendance) s[e.attendance]++;
+    }
     const status = l.completion.status;
     const active = es.some((e) => e.status === 'enrolled');
     const attended = es.some((e) => e.attendance === 'present' || e.attendance === 'late');
@@ -106,6 +128,11 @@ export class ReportTally {
     }
   }
 
+  /** Per session (in the program's session order), its enrollments as counted so far. */
+  sessions(): ReportSession[] {
+    return [...this.bySession.values()];
+  }
+
   managers(): ManagerLine[] {
     return [...this.byManager.values()].sort((a, b) => a.managerEmail.localeCompare(b.managerEmail));
   }
@@ -114,32 +141,14 @@ export class ReportTally {
 export interface ReportHead {
   program: Program;
   now: Date;
-  sessions: ReportSession[];
+  /** The program's sessions; their figures are counted from the learners' enrollments as the report is read. */
+  sessions: Session[];
 }
 
-/** The start of a report: the program (NOT_FOUND before anything is written), when, and its sessions' figures (counted in SQL). */
+/** The start of a report: the program (NOT_FOUND before anything is written), when, and its sessions. */
 export async function reportHead(ctx: AppContext, tenantId: string, programIdOrCode: string): Promise<ReportHead> {
   const program = await getProgramOrThrow(ctx, tenantId, programIdOrCode);
-  const now = ctx.clock.now();
-  const [sessions, tally] = await Promise.all([ctx.store.listSessions(tenantId, program.id), ctx.store.enrollmentTally(tenantId, program.id)]);
-  const bySession = new Map<string, ReportSession>(
-    sessions.map((s) => [s.id, { session: s, enrolled: 0, waitlisted: 0, accepted: 0, tentative: 0, declined: 0, noResponse: 0, present: 0, late: 0, excused: 0, absent: 0 }]),
-  );
-  for (const t of tally) {
-    const s = bySession.get(t.sessionId);
-    if (!s || t.status === 'cancelled') continue;
-    if (t.status === 'waitlisted') {
-      s.waitlisted += t.n;
-      continue;
-    }
-    s.enrolled += t.n;
-    if (t.rsvp === 'accepted') s.accepted += t.n;
-    else if (t.rsvp === 'tentative') s.tentative += t.n;
-    else if (t.rsvp === 'declined') s.declined += t.n;
-    else s.noResponse += t.n;
-    if (t.attendance) s[t.attendance as Attendance] += t.n;
-  }
-  return { program, now, sessions: [...bySession.values()] };
+  return { program, now: ctx.clock.now(), sessions: await ctx.store.listSessions(tenantId, program.id) };
 }
 
 /** The program's learners with their enrollments and completion, in email order, read from the store a page at a time. */
@@ -167,7 +176,7 @@ export async function* reportLearners(ctx: AppContext, program: Program, now: Da
 /** The whole report in memory, for the records sync (which writes every tab from it); the API streams it instead (writeReportJson). */
 export async function buildReport(ctx: AppContext, tenantId: string, programIdOrCode: string): Promise<ProgramReport> {
   const { program, now, sessions } = await reportHead(ctx, tenantId, programIdOrCode);
-  const tally = new ReportTally();
+  const tally = new ReportTally(sessions);
   const out: ReportLearner[] = [];
   for await (const page of reportLearners(ctx, program, now)) {
     for (const l of page) {
@@ -175,7 +184,7 @@ export async function buildReport(ctx: AppContext, tenantId: string, programIdOr
       out.push(l);
     }
   }
-  return { program, generatedAt: now.toISOString(), sessions, learners: out, managers: tally.managers(), totals: tally.totals };
+  return { program, generatedAt: now.toISOString(), sessions: tally.sessions(), learners: out, managers: tally.managers(), totals: tally.totals };
 }
 
 /** Where a streamed report goes (an HTTP response): write returns false when the reader wants a pause, until 'drain'. */
@@ -220,7 +229,7 @@ function learnerJson(l: ReportLearner, includeScores: boolean) {
 }
 
 /**
- * Writes the report's JSON (reportToJson's shape; totals and managers come last, once every learner is counted) to
+ * Writes the report's JSON (reportToJson's shape; sessions, managers and totals come last, once every learner is counted) to
  * `sink` page by page, so memory holds one page of learners, not the roster. Returns the bytes written.
  */
 export async function writeReportJson(ctx: AppContext, head: ReportHead, opts: { includeScores: boolean }, sink: ReportSink): Promise<number> {
@@ -231,8 +240,8 @@ export async function writeReportJson(ctx: AppContext, head: ReportHead, opts: {
     bytes += Buffer.byteLength(chunk);
     await put(sink, chunk);
   };
-  await w(`{"program":${JSON.stringify(p)},"generatedAt":${JSON.stringify(now.toISOString())},"sessions":${JSON.stringify(sessions.map(sessionJson))},"learners":[`);
-  const tally = new ReportTally();
+  await w(`{"program":${JSON.stringify(p)},"generatedAt":${JSON.stringify(now.toISOString())},"learners":[`);
+  const tally = new ReportTally(sessions);
   let first = true;
   for await (const page of reportLearners(ctx, program, now)) {
     let chunk = '';
@@ -243,7 +252,7 @@ export async function writeReportJson(ctx: AppContext, head: ReportHead, opts: {
     }
     await w(chunk);
   }
-  await w(`],"managers":${JSON.stringify(tally.managers())},"totals":${JSON.stringify(tally.totals)}}`);
+  await w(`],"sessions":${JSON.stringify(tally.sessions().map(sessionJson))},"managers":${JSON.stringify(tally.managers())},"totals":${JSON.stringify(tally.totals)}}`);
   return bytes;
 }
 

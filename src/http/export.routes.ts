@@ -60,7 +60,7 @@ export async function streamBody(ctx: AppContext, res: Response, write: () => Pr
 
 /** Writes the roster CSV (or, with `completion`, the completion CSV) of a report to the response, a page of learners at a time. */
 export async function writeCsv(ctx: AppContext, head: ReportHead, kind: { roster: true } | { completion: true; includeScores: boolean }, res: Response): Promise<void> {
-  const label = new Map(head.sessions.map((s) => [s.session.id, s.session.label]));
+  const label = new Map(head.sessions.map((s) => [s.id, s.label]));
   const header = 'roster' in kind ? ROSTER_HEADER : completionHeader(kind.includeScores);
   await put(res, csvLines([header]));
   for await (const page of reportLearners(ctx, head.program, head.now)) {

@@ -495,18 +495,6 @@ export class Store {
     return [...rows.values()];
   }
 
-  /** The program's enrollments counted per session, status, RSVP and attendance (for the report's session figures). */
-  async enrollmentTally(tenantId: string, programId: string): Promise<Array<{ sessionId: string; status: string; rsvp: string; attendance: string | null; n: number }>> {
-    const rows = await this.db
-      .selectFrom('enrollments')
-      .select(['session_id', 'status', 'rsvp', 'attendance', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('tenant_id', '=', tenantId)
-      .where('program_id', '=', programId)
-      .groupBy(['session_id', 'status', 'rsvp', 'attendance'])
-      .execute();
-    return rows.map((r) => ({ sessionId: r.session_id, status: r.status, rsvp: r.rsvp, attendance: r.attendance, n: Number(r.n) }));
-  }
-
   async deleteLearner(tenantId: string, id: string): Promise<void> {
     await this.db.deleteFrom('learners').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   }
