@@ -42,13 +42,18 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * The service's entry: the compiled one (what `npm start` runs) when the benchmark itself is compiled, else the
- * sources through tsx, so the service always runs the same store migrations as the seeding that precedes it.
+ * The service's entry: when the benchmark itself is compiled, what `npm start` runs (the bundle, dist/service/main.js,
+ * built with it by scripts/build.mjs; the tsc output if there is no bundle), else the sources through tsx, so the
+ * service always runs the same store migrations as the seeding that precedes it.
  */
 export function serviceCommand(): { args: string[]; compiled: boolean } {
   const root = repoRoot();
-  const dist = resolve(root, 'dist/src/main.js');
-  if (import.meta.url.endsWith('.js') && existsSync(dist)) return { args: [dist], compiled: true };
+  if (import.meta.url.endsWith('.js')) {
+    for (const rel of ['dist/service/main.js', 'dist/src/main.js']) {
+      const entry = resolve(root, rel);
+      if (existsSync(entry)) return { args: [entry], compiled: true };
+    }
+  }
   return { args: ['--import', 'tsx', resolve(root, 'src/main.ts')], compiled: false };
 }
 

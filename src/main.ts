@@ -8,7 +8,7 @@ import { seedDemo, DEMO_CODE } from './app/demo.js';
 import { MusterError } from './domain/errors.js';
 
 function packageVersion(): string {
-  // From src/ (tests) the package file is one folder up, from dist/src/ two.
+  // From src/ (tests) the package file is one folder up, from dist/src/ and the bundle's dist/service/ two.
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
@@ -73,7 +73,8 @@ export async function startService(env: Record<string, string | undefined>): Pro
   };
 }
 
-async function main(): Promise<void> {
+/** Runs the service until SIGINT/SIGTERM (what `npm start` does, through the bundle's launcher). */
+export async function main(): Promise<void> {
   try {
     const s = await startService(process.env);
     const c = s.runtime.config;
@@ -100,4 +101,5 @@ async function main(): Promise<void> {
   }
 }
 
+// Run as a file (`node dist/src/main.js`, tsx) it starts itself; the bundle's launcher (scripts/bundles/service.mjs) calls main().
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) void main();

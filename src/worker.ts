@@ -27,7 +27,8 @@ export async function startWorker(env: Record<string, string | undefined>): Prom
   };
 }
 
-async function main(): Promise<void> {
+/** Runs the job worker until SIGINT/SIGTERM (also what the bundle's launcher dist/service/worker.js does). */
+export async function main(): Promise<void> {
   try {
     const w = await startWorker(process.env);
     const stop = () => {
@@ -47,4 +48,5 @@ async function main(): Promise<void> {
   }
 }
 
+// Run as a file (`node dist/src/worker.js`, tsx) it starts itself; the bundle's launcher (scripts/bundles/service.mjs) calls main().
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) void main();

@@ -57,8 +57,8 @@ function setPaneHeaders(res: Response): void {
 }
 
 function defaultBundleDir(): string {
-  // Compiled: dist/src/http → dist/public/addin. From sources (tsx, vitest): src/http → dist/public/addin.
-  const candidates = [resolve(import.meta.dirname, '../../public/addin'), resolve(import.meta.dirname, '../../dist/public/addin')];
+  // Compiled: dist/src/http → dist/public/addin. Bundled: dist/service → dist/public/addin. From sources (tsx, vitest): src/http → dist/public/addin.
+  const candidates = [resolve(import.meta.dirname, '../../public/addin'), resolve(import.meta.dirname, '../public/addin'), resolve(import.meta.dirname, '../../dist/public/addin')];
   return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
 }
 
