@@ -380,6 +380,7 @@ async function handle(ctx: AppContext, job: JobRow, group: MailGroup | null): Pr
     if (session.status === 'cancelled') return { status: 'skipped', reason: 'the session was cancelled' };
     const existing = await updateSessionEvent(ctx, providers, program, session, learners);
     if (!existing) await ensureSessionEvent(ctx, providers, program, session, learners);
+    await ctx.store.supersedeFailedJobs(t, { programId: program.id, sessionId: session.id, kind: 'event-sync' }, `superseded by the successful ${job.key}`, nowIso(ctx));
     return { status: 'done', sent: 0 };
   }
 

@@ -119,6 +119,8 @@ export async function syncRecords(ctx: AppContext, providers: ProviderSet, progr
     if (records.ensurePersonViews) for (const tab of views) await records.ensurePersonViews(tab, 'Manager Email', managers);
   }
   await ctx.store.replaceBaseline(t, program.id, '#conflicts', new Map(report.conflicts.map((c) => [`${c.tab}:${c.key}:${c.column}`, c as unknown as Record<string, unknown>])));
+  // A sync converges the whole program: earlier failed syncs are fixed by this one and leave the checklist.
+  await ctx.store.supersedeFailedJobs(t, { programId: program.id, kind: 'records-sync' }, 'superseded by a later successful sync', nowIso(ctx));
   ctx.logger.info('records.synced', { program: program.code, written: report.written, imported: report.imported, conflicts: report.conflicts.length });
   return report;
 }

@@ -807,6 +807,17 @@ export class Store {
     await this.db.updateTable('jobs').set({ run_at: runAt, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').execute();
   }
 
+  /**
+   * Marks failed jobs of a kind skipped once a later job of that kind converged the same state (a records sync for the
+   * program, an event sync for the session), so a fixed failure stops blocking the checklist; returns how many.
+   */
+  async supersedeFailedJobs(tenantId: string, f: { programId: string; sessionId?: string; kind: string }, reason: string, now: string): Promise<number> {
+    let q = this.db.updateTable('jobs').set({ status: 'skipped', last_error: reason, updated_at: now }).where('tenant_id', '=', tenantId).where('status', '=', 'failed').where('program_id', '=', f.programId).where('kind', '=', f.kind);
+    if (f.sessionId) q = q.where('session_id', '=', f.sessionId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
   /** Cancels pending jobs matching the filter (a sent job is history and stays). */
   async cancelPendingJobs(tenantId: string, f: { sessionId?: string; learnerId?: string; programId?: string; kinds?: string[] }, reason: string, now: string): Promise<number> {
     let q = this.db.updateTable('jobs').set({ status: 'skipped', last_error: reason, updated_at: now }).where('tenant_id', '=', tenantId).where('status', '=', 'pending');

@@ -131,6 +131,9 @@ describe('two programs on Google Sheets', () => {
     expect(emails(ops3Sheet)).toEqual(['ops3.learner1@three.example', 'ops3.learner2@three.example', 'ops3.learner3@three.example']);
     expect(holderOf(ops3Sheet)[MUSTER_PROGRAM]).toBe(ids.OPS3);
     expect(emulator.state.spreadsheet(configured).values('Roster')).toEqual(before);
+    // The failure is fixed, so the failed sync no longer blocks OPS3's checklist.
+    const items = (await svc.api('GET', '/api/programs/OPS3/checklist')).body.items as Array<{ id: string }>;
+    expect(items.map((i) => i.id)).not.toContain('schedule.failed');
     // And OPS2 pointed at OPS1's Sheet is refused there too: a Sheet holds one program, whichever way it was named.
     expect((await svc.api('PATCH', '/api/programs/OPS2', { recordsSheet: configured })).status).toBe(200);
     const refused = await svc.api('POST', '/api/programs/OPS2/sync');
