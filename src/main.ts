@@ -75,8 +75,18 @@ export async function startService(env: Record<string, string | undefined>): Pro
 
 /** Runs the service until SIGINT/SIGTERM (what `npm start` does, through the bundle's launcher). */
 export async function main(): Promise<void> {
+  // Signals are handled from the first moment: a stop during start-up (seeding, migrations) waits for it, then closes.
+  let started: Promise<StartedService> | null = null;
+  const stop = async () => {
+    const s = await started?.catch(() => null);
+    await s?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
   try {
-    const s = await startService(process.env);
+    started = startService(process.env);
+    const s = await started;
     const c = s.runtime.config;
     const lines = [
       `Muster is running at ${s.url}`,
@@ -89,12 +99,6 @@ export async function main(): Promise<void> {
     }
     lines.push(`  data folder:      ${c.dataDir}`);
     process.stdout.write(lines.join('\n') + '\n');
-    const stop = async () => {
-      await s.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
   } catch (err) {
     process.stderr.write((err instanceof MusterError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)) + '\n');
     process.exit(1);

@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
 import type {
   Attendance,
   Completion,
@@ -96,6 +95,8 @@ export class Store {
       await tuneSqlite(db);
     } else {
       dialect = 'postgres';
+      // pg loads only here: an embedded SQLite install never pays for it at start-up.
+      const { default: pg } = await import('pg');
       db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }) });
     }
     const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: 'muster_migrations', migrationLockTableName: 'muster_migrations_lock' });
