@@ -34,9 +34,16 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
     overlapAny: overlap.any,
     programOrder,
   });
-  const scheduledJobKinds = program.status === 'launched' ? ((await ctx.store.programJobKinds(t, program.id, SCHEDULE_KINDS, ['pending', 'done', 'running'])) as JobKind[]) : undefined;
+  // Every counter in one round trip; the lists behind a counter are read only when it is not zero.
+  const counts = await ctx.store.checklistCounts(t, program.id, {
+    mailbox: providers.sender.email,
+    since: new Date(now.getTime() - 24 * 3600_000).toISOString(),
+    jobKinds: program.status === 'launched' ? SCHEDULE_KINDS : [],
+    jobStatuses: ['pending', 'done', 'running'],
+  });
+  const scheduledJobKinds = program.status === 'launched' ? (counts.jobKinds as JobKind[]) : undefined;
 
-  const sentToday = await ctx.store.countSends(providers.sender.email, new Date(now.getTime() - 24 * 3600_000).toISOString());
+  const sentToday = counts.sends;
   const dailyUsedFraction = Math.max(sentToday / providers.limits.perDay, sentToday / providers.limits.recipientsPerDay);
 
   const providerItems: ChecklistItem[] = [];
@@ -58,8 +65,8 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
       providerItems.push({ id: 'provider.reachable', area: 'provider', status: err.code === 'PROVIDER_AUTH_FAILED' ? 'blocking' : 'warning', reason: `Muster could not check the calendar: ${err.message}`, owner: program.owner, signedOff: null });
     }
   }
-  const tenant = await ctx.store.getTenant(t);
-  if (tenant && tenant.consent_state === 'failed') {
+  const tenant = counts.tenant;
+  if (tenant && tenant.consentState === 'failed') {
     providerItems.push({ id: 'provider.credentials', area: 'provider', status: 'blocking', reason: `Muster's access to ${tenant.provider === 'google' ? 'Google Workspace' : 'Microsoft 365'} stopped working (consent revoked or credentials expired); jobs are paused until an admin fixes it`, owner: program.owner, signedOff: null });
   }
   if (!providers.directory && providers.calendar.provider === 'google') {
@@ -74,19 +81,19 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
       }
     }
   }
-  const unknown = await ctx.store.programMessagesWithStatus(t, program.id, 'unknown', 5);
+  const unknown = counts.unknownMessages > 0 ? await ctx.store.programMessagesWithStatus(t, program.id, 'unknown', 5) : { count: 0, first: [] };
   if (unknown.count > 0) {
     providerItems.push({ id: 'sending.unknown', area: 'sending', status: 'warning', reason: `${unknown.count} message(s) may or may not have arrived (the mail server did not confirm); Muster did not resend them: ${unknown.first.map((m) => `${m.kind} to ${m.recipient}`).join(', ')}`, owner: program.owner, signedOff: null });
   }
-  const failedMail = await ctx.store.programMessagesWithStatus(t, program.id, 'failed', 3);
+  const failedMail = counts.failedMessages > 0 ? await ctx.store.programMessagesWithStatus(t, program.id, 'failed', 3) : { count: 0, first: [] };
   if (failedMail.count > 0) {
     providerItems.push({ id: 'sending.failed', area: 'sending', status: 'warning', reason: `${failedMail.count} message(s) could not be sent: ${failedMail.first.map((m) => `${m.kind} to ${m.recipient} (${m.error ?? 'rejected'})`).join('; ')}`, owner: program.owner, signedOff: null });
   }
-  const failedJobs = program.status === 'launched' ? await ctx.store.programJobsWithStatus(t, program.id, 'failed', 3) : { count: 0, first: [] };
+  const failedJobs = program.status === 'launched' && counts.failedJobs > 0 ? await ctx.store.programJobsWithStatus(t, program.id, 'failed', 3) : { count: 0, first: [] };
   if (failedJobs.count > 0) {
     providerItems.push({ id: 'schedule.failed', area: 'schedule', status: 'blocking', reason: `${failedJobs.count} scheduled task(s) failed: ${failedJobs.first.map((j) => `${j.kind} (${j.last_error ?? 'error'})`).join('; ')}`, owner: program.owner, signedOff: null });
   }
-  const conflicts = await ctx.store.getBaseline(t, program.id, '#conflicts');
+  const conflicts = counts.has.conflicts ? await ctx.store.getBaseline(t, program.id, '#conflicts') : new Map<string, Record<string, unknown>>();
   if (conflicts.size > 0) {
     providerItems.push({ id: 'records.conflicts', area: 'provider', status: 'warning', reason: `${conflicts.size} cell(s) in the records were edited by hand where Muster also writes; they were kept, not overwritten: ${[...conflicts.values()].slice(0, 3).map((c) => `${c.tab} ${c.column} "${c.theirs}"`).join(', ')}`, owner: program.owner, signedOff: null });
   }
@@ -94,7 +101,7 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
   if (undeliverable.count > 0) {
     providerItems.push({ id: 'roster.undeliverable', area: 'roster', status: 'warning', reason: `Mail to ${undeliverable.count} learner(s) bounced: ${undeliverable.emails.join(', ')}`, owner: program.owner, signedOff: null });
   }
-  const rejectCount = await ctx.store.countRosterRejects(t, program.id);
+  const rejectCount = counts.rosterRejects;
   if (rejectCount > 0) {
     const rejects = await ctx.store.listRosterRejects(t, program.id, 3);
     providerItems.push({ id: 'roster.rejected-rows', area: 'roster', status: 'warning', reason: `${rejectCount} roster row(s) were not imported and wait for correction: ${rejects.map((r) => `row ${r.rowNumber} (${r.reasons.map((x) => x.message).join(', ')})`).join('; ')}`, owner: program.owner, signedOff: null });
@@ -108,14 +115,14 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
       program,
       sessions,
       facts,
-      signoffs: await ctx.store.listSignoffs(t, program.id),
+      signoffs: counts.has.signoffs ? await ctx.store.listSignoffs(t, program.id) : {},
       ...(scheduledJobKinds ? { scheduledJobKinds } : {}),
       ...(busy ? { busy } : {}),
       otherSessions,
-      observedNames: { mailSubjects: await ctx.store.recentMessageSubjects(t, program.id, 50) },
+      observedNames: { mailSubjects: counts.has.messages ? await ctx.store.recentMessageSubjects(t, program.id, 50) : [] },
       mailboxes: [{ mailbox: providers.sender.email, dailyUsedFraction }],
       providerItems,
-      improvementNotes: await ctx.store.listImprovementNotes(t, program.id),
+      improvementNotes: counts.has.notes ? await ctx.store.listImprovementNotes(t, program.id) : [],
     },
     now,
   );

@@ -54,12 +54,16 @@ export type LearnerField = keyof typeof LEARNER_FLAG;
 const instants = new Map<string, number>();
 const zones = new Map<string, boolean>();
 
+// The form Muster stores (Date#toISOString): when such a text reads back to itself through Date, Date's reading is exact.
+const CANONICAL_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 /** Epoch milliseconds of an ISO instant as parseInstant reads it, NaN when it is not one. */
 function instantOrNaN(iso: string): number {
   if (typeof iso !== 'string') return Number.NaN;
   let v = instants.get(iso);
   if (v === undefined) {
-    v = isValidInstant(iso) ? +parseInstant(iso) : Number.NaN;
+    const fast = CANONICAL_INSTANT.test(iso) ? Date.parse(iso) : Number.NaN;
+    v = !Number.isNaN(fast) && new Date(fast).toISOString() === iso ? fast : isValidInstant(iso) ? +parseInstant(iso) : Number.NaN;
     if (instants.size >= 20_000) instants.clear();
     instants.set(iso, v);
   }
@@ -411,14 +415,14 @@ function materialItems(program: Program, now: string): ChecklistItem[] {
   if (program.materials.length === 0) {
     items.push(item('materials.present', 'materials', 'warning', 'The program lists no materials, prerequisites or access requirements', program.owner));
   }
-  const today = parseInstant(now).startOf('day');
+  const today = program.materials.length > 0 ? parseInstant(now).startOf('day') : null;
   program.materials.forEach((m, i) => {
     const problems: Array<[CheckStatus, string]> = [];
     if (!m.link) problems.push(['blocking', 'has no link']);
     if (!m.owner) problems.push(['warning', 'has no owner']);
     if (!m.lastReviewed) problems.push(['warning', 'has never been reviewed']);
     else {
-      const age = isValidInstant(m.lastReviewed) ? Math.floor(today.diff(parseInstant(m.lastReviewed).startOf('day'), 'days').days) : Infinity;
+      const age = isValidInstant(m.lastReviewed) ? Math.floor(today!.diff(parseInstant(m.lastReviewed).startOf('day'), 'days').days) : Infinity;
       if (age > program.reviewWindowDays) problems.push(['warning', `was last reviewed on ${m.lastReviewed}, more than ${program.reviewWindowDays} days ago`]);
     }
     items.push(
@@ -532,6 +536,8 @@ export function computeChecklist(input: ChecklistInput, now: Date | string): Che
     ...(input.providerItems ?? []).map((p) => ({ ...p, area: p.area ?? ('provider' as const), signedOff: p.signedOff ?? null })),
   ];
   const signoffs = input.signoffs ?? {};
+  // Most checklists have no sign-off: looking up every item's id (hundreds, freshly built strings) would cost more than the rest.
+  if (Object.keys(signoffs).length === 0) return items;
   return items.map((it) => {
     const s = signoffs[it.id];
     return s ? { ...it, status: 'ok' as const, signedOff: { by: s.by, note: s.note, at: s.at } } : it;

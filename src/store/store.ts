@@ -417,6 +417,57 @@ export class Store {
   }
 
   /**
+   * The checklist's counters in one round trip, each from its own index: sends from `mailbox` since `since` (as
+   * countSends), the program's unknown and failed messages and failed jobs (the counts of programMessagesWithStatus and
+   * programJobsWithStatus), unresolved roster rejects (countRosterRejects), which of `jobKinds` have a job in one of
+   * `jobStatuses` (programJobKinds, in `jobKinds` order), the tenant's consent state and provider (null without a tenant
+   * row), and whether the program has any message, sign-off, improvement note or records conflict (so empty lists are not read).
+   */
+  async checklistCounts(
+    tenantId: string,
+    programId: string,
+    o: { mailbox: string; since: string; jobKinds: string[]; jobStatuses: string[] },
+  ): Promise<{
+    sends: number;
+    unknownMessages: number;
+    failedMessages: number;
+    failedJobs: number;
+    rosterRejects: number;
+    jobKinds: string[];
+    tenant: { consentState: string; provider: string } | null;
+    has: { messages: boolean; signoffs: boolean; notes: boolean; conflicts: boolean };
+  }> {
+    const exists = (q: ReturnType<typeof sql>) => sql`CASE WHEN EXISTS (${q}) THEN 1 ELSE 0 END`;
+    const kinds = o.jobKinds.map(
+      (k, i) =>
+        sql`, CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND kind = ${k} AND status IN (${sql.join(o.jobStatuses)})) THEN 1 ELSE 0 END AS ${sql.ref(`k${i}`)}`,
+    );
+    const res = await sql<Record<string, unknown>>`SELECT
+        (SELECT COUNT(*) FROM messages WHERE mailbox = ${o.mailbox} AND sent_at >= ${o.since} AND status IN ('sent', 'unknown')) AS sends,
+        (SELECT COUNT(*) FROM messages WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND status = 'unknown') AS unknown_messages,
+        (SELECT COUNT(*) FROM messages WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND status = 'failed') AS failed_messages,
+        (SELECT COUNT(*) FROM jobs WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND status = 'failed') AS failed_jobs,
+        (SELECT COUNT(*) FROM roster_rejects WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND resolved_at IS NULL) AS roster_rejects,
+        (SELECT consent_state FROM tenants WHERE id = ${tenantId}) AS consent_state,
+        (SELECT provider FROM tenants WHERE id = ${tenantId}) AS provider,
+        ${exists(sql`SELECT 1 FROM messages WHERE tenant_id = ${tenantId} AND program_id = ${programId}`)} AS has_messages,
+        ${exists(sql`SELECT 1 FROM signoffs WHERE tenant_id = ${tenantId} AND program_id = ${programId}`)} AS has_signoffs,
+        ${exists(sql`SELECT 1 FROM improvement_notes WHERE tenant_id = ${tenantId} AND program_id = ${programId}`)} AS has_notes,
+        ${exists(sql`SELECT 1 FROM records_baseline WHERE tenant_id = ${tenantId} AND program_id = ${programId} AND tab = '#conflicts'`)} AS has_conflicts${sql.join(kinds, sql``)}`.execute(this.db);
+    const r = res.rows[0]!;
+    return {
+      sends: Number(r.sends),
+      unknownMessages: Number(r.unknown_messages),
+      failedMessages: Number(r.failed_messages),
+      failedJobs: Number(r.failed_jobs),
+      rosterRejects: Number(r.roster_rejects),
+      jobKinds: o.jobKinds.filter((_, i) => Number(r[`k${i}`]) === 1),
+      tenant: r.consent_state == null ? null : { consentState: String(r.consent_state), provider: String(r.provider) },
+      has: { messages: Number(r.has_messages) === 1, signoffs: Number(r.has_signoffs) === 1, notes: Number(r.has_notes) === 1, conflicts: Number(r.has_conflicts) === 1 },
+    };
+  }
+
+  /**
    * The program's learners (any enrollment) after `afterEmail` in email order, `limit` at a time, each with its
    * enrollments (in enrollment order) and its completion: one indexed statement per page, for reads that must not hold
    * a whole roster (the report, the exports).
