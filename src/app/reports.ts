@@ -217,32 +217,6 @@ function sessionJson(s: ReportSession) {
   return { id: s.session.id, label: s.session.label, start: s.session.start, end: s.session.end, zone: s.session.zone, status: s.session.status, capacity: s.session.capacity, enrolled: s.enrolled, waitlisted: s.waitlisted, accepted: s.accepted, tentative: s.tentative, declined: s.declined, noResponse: s.noResponse, present: s.present, late: s.late, excused: s.excused, absent: s.absent };
 }
 
-// JSON.stringify leaves a string as it is between quotes unless it holds a quote, a backslash, a control character or a
-// surrogate (escaped, lone ones as \uXXXX); anything else goes to JSON.stringify itself, so the text is the same.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** `,"key":value` as JSON.stringify writes a property (nothing for undefined); `key` is a plain name. */
-function prop(key: string, v: unknown, first = false): string {
-  const head = first ? `"${key}":` : `,"${key}":`;
-  if (typeof v === 'string') return head + (NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
-  if (v === null) return `${head}null`;
-  const text = JSON.stringify(v) as string | undefined;
-  return text === undefined ? '' : head + text;
-}
-
-/** JSON.stringify(learnerJson(l, includeScores)), written without building the intermediate objects (the streamed report's hot path). */
-function learnerJsonText(l: ReportLearner, includeScores: boolean): string {
-  const { learner, completion: c } = l;
-  let out = `{${prop('email', learner.email, true)}${prop('name', learner.name)}${prop('managerEmail', learner.managerEmail)}${prop('department', learner.department)}`;
-  out += `,"completion":{${prop('status', c.status, true)}${prop('completedAt', c.completedAt)}${prop('dueAt', c.dueAt)}${prop('expiresAt', c.expiresAt)}${includeScores ? prop('score', c.score) : ''}},"sessions":[`;
-  const es = l.enrollments;
-  for (let i = 0; i < es.length; i++) {
-    const e = es[i]!;
-    out += `${i === 0 ? '' : ','}{${prop('sessionId', e.sessionId, true)}${prop('status', e.status)}${prop('rsvp', e.rsvp)}${prop('attendance', e.attendance)}}`;
-  }
-  return `${out}]}`;
-}
-
 function learnerJson(l: ReportLearner, includeScores: boolean) {
   return {
     email: l.learner.email,
@@ -273,7 +247,7 @@ export async function writeReportJson(ctx: AppContext, head: ReportHead, opts: {
     let chunk = '';
     for (const l of page) {
       tally.add(l);
-      chunk += (first ? '' : ',') + learnerJsonText(l, opts.includeScores);
+      chunk += (first ? '' : ',') + JSON.stringify(learnerJson(l, opts.includeScores));
       first = false;
     }
     await w(chunk);
