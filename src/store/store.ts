@@ -69,6 +69,38 @@ export interface RosterPageRow {
   completion: Completion | null;
 }
 
+/** One row of the SQLite roster page statement: a learner's enrollment with the learner and their completion. */
+interface RosterRow {
+  data: string;
+  email: string;
+  learner_id: string;
+  id: string;
+  session_id: string;
+  status: string;
+  rsvp: string;
+  attendance: string | null;
+  has_completion: number;
+  completed_at: string | null;
+  due_at: string | null;
+  score: number | null;
+}
+
+/** Roster rows (a learner's rows together, in enrollment order) as one RosterPageRow per learner. */
+function groupRosterRows(tenantId: string, programId: string, rows: RosterRow[]): RosterPageRow[] {
+  const out: RosterPageRow[] = [];
+  let cur: RosterPageRow | undefined;
+  for (const r of rows) {
+    if (!cur || cur.key !== r.email) {
+      const completion: Completion | null =
+        Number(r.has_completion) === 1 ? { tenantId, programId, learnerId: r.learner_id, completedAt: r.completed_at, score: r.score === null ? null : Number(r.score), dueAt: r.due_at } : null;
+      cur = { key: r.email, learner: parse<Learner>(r.data), enrollments: [], completion };
+      out.push(cur);
+    }
+    cur.enrollments.push({ id: r.id, sessionId: r.session_id, learnerId: r.learner_id, status: r.status as EnrollmentStatus, rsvp: r.rsvp as Rsvp, attendance: (r.attendance as Attendance | null) ?? null });
+  }
+  return out;
+}
+
 /** The send limits of one mailbox, as the budget rules read them (src/domain/budget.ts). */
 export interface MailboxLimits {
   perMinute: number;
@@ -469,49 +501,53 @@ export class Store {
 
   /**
    * The program's learners (any enrollment) after `afterEmail` in email order, `limit` at a time, each with its
-   * enrollments (in enrollment order) and its completion: one indexed statement per page, for reads that must not hold
-   * a whole roster (the report, the exports).
+   * enrollments (in enrollment order) and its completion, for reads that must not hold a whole roster (the report, the
+   * exports). Fewer than `limit` learners means there are no more.
    */
   async programRosterPage(tenantId: string, programId: string, afterEmail: string | null, limit: number): Promise<RosterPageRow[]> {
     if (this.dialect === 'postgres') return this.programRosterPageByLists(tenantId, programId, afterEmail, limit);
-    const res = await sql<{
-      data: string;
-      email: string;
-      id: string;
-      session_id: string;
-      learner_id: string;
-      status: string;
-      rsvp: string;
-      attendance: string | null;
-      has_completion: number;
-      completed_at: string | null;
-      due_at: string | null;
-      score: number | null;
-    }>`
-      WITH p AS (
-        SELECT l.id AS id, l.email AS email, l.data AS data FROM learners l
-        WHERE l.tenant_id = ${tenantId} ${afterEmail === null ? sql`` : sql`AND l.email > ${afterEmail}`}
-          AND EXISTS (SELECT 1 FROM enrollments x WHERE x.tenant_id = l.tenant_id AND x.program_id = ${programId} AND x.learner_id = l.id)
-        ORDER BY l.email LIMIT ${limit})
-      SELECT p.data AS data, p.email AS email, p.id AS learner_id, e.id AS id, e.session_id AS session_id, e.status AS status, e.rsvp AS rsvp,
-        e.attendance AS attendance, CASE WHEN c.learner_id IS NULL THEN 0 ELSE 1 END AS has_completion, c.completed_at AS completed_at, c.due_at AS due_at, c.score AS score
-      FROM p JOIN enrollments e ON e.tenant_id = ${tenantId} AND e.program_id = ${programId} AND e.learner_id = p.id
-      LEFT JOIN completions c ON c.tenant_id = ${tenantId} AND c.program_id = ${programId} AND c.learner_id = p.id
-      ORDER BY p.email, e.enrolled_at, e.id`.execute(this.db);
+    // SQLite: one statement walks the learners in email order and joins each one's enrollments (index order is enrollment
+    // order, so nothing is sorted; CROSS JOIN keeps SQLite from starting at the enrollments, which sorts the whole program
+    // on the first page) and completion; a learner without an enrollment in the program joins to nothing. It is
+    // limited by rows, not learners, so a learner cut off at the end is dropped and read again by the next statement.
+    // (A page of learners first, tested with EXISTS and then joined, looked every learner up twice and sorted each page:
+    // about a fifth more CPU for the report of 100,000 learners.)
     const out: RosterPageRow[] = [];
-    let cur: RosterPageRow | undefined;
-    let curEmail: string | undefined;
-    for (const r of res.rows) {
-      if (!cur || curEmail !== r.email) {
-        const completion: Completion | null =
-          Number(r.has_completion) === 1 ? { tenantId, programId, learnerId: r.learner_id, completedAt: r.completed_at, score: r.score === null ? null : Number(r.score), dueAt: r.due_at } : null;
-        cur = { key: r.email, learner: parse<Learner>(r.data), enrollments: [], completion };
-        curEmail = r.email;
-        out.push(cur);
+    let after = afterEmail;
+    let rowsPerLearner = 1;
+    while (out.length < limit) {
+      const need = limit - out.length;
+      const rows = await this.rosterRows(tenantId, programId, { after, rows: Math.ceil(need * rowsPerLearner) + 1 });
+      const learners = groupRosterRows(tenantId, programId, rows.rows);
+      if (!rows.full) {
+        out.push(...learners.slice(0, need));
+        return out;
       }
-      cur.enrollments.push({ id: r.id, sessionId: r.session_id, learnerId: r.learner_id, status: r.status as EnrollmentStatus, rsvp: r.rsvp as Rsvp, attendance: (r.attendance as Attendance | null) ?? null });
+      learners.pop();
+      if (learners.length === 0) {
+        // One learner has more enrollments than the statement's rows: read that learner whole.
+        const whole = await this.rosterRows(tenantId, programId, { only: rows.rows[0]!.email });
+        learners.push(...groupRosterRows(tenantId, programId, whole.rows));
+      }
+      out.push(...learners.slice(0, need));
+      rowsPerLearner = Math.max(rowsPerLearner, rows.rows.length / (learners.length + 1));
+      after = out[out.length - 1]!.key;
     }
     return out;
+  }
+
+  /** The rows programRosterPage groups: after a learner's email up to a number of rows (`full` when cut there), or one learner's all. */
+  private async rosterRows(tenantId: string, programId: string, o: { after: string | null; rows: number } | { only: string }): Promise<{ rows: RosterRow[]; full: boolean }> {
+    const where = 'only' in o ? sql`l.email = ${o.only}` : o.after === null ? sql`1 = 1` : sql`l.email > ${o.after}`;
+    const res = await sql<RosterRow>`
+      SELECT l.data AS data, l.email AS email, l.id AS learner_id, e.id AS id, e.session_id AS session_id, e.status AS status, e.rsvp AS rsvp,
+        e.attendance AS attendance, CASE WHEN c.learner_id IS NULL THEN 0 ELSE 1 END AS has_completion, c.completed_at AS completed_at, c.due_at AS due_at, c.score AS score
+      FROM learners l
+      CROSS JOIN enrollments e ON e.tenant_id = l.tenant_id AND e.program_id = ${programId} AND e.learner_id = l.id
+      LEFT JOIN completions c ON c.tenant_id = l.tenant_id AND c.program_id = ${programId} AND c.learner_id = l.id
+      WHERE l.tenant_id = ${tenantId} AND ${where}
+      ORDER BY l.email, e.enrolled_at, e.id ${'only' in o ? sql`` : sql`LIMIT ${o.rows}`}`.execute(this.db);
+    return { rows: res.rows, full: !('only' in o) && res.rows.length >= o.rows };
   }
 
   /**
