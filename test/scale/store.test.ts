@@ -186,6 +186,38 @@ describe.each(backends)('Store on $name', ({ name, skip }) => {
     expect(await store.listAudit(U)).toEqual([]);
   });
 
+  test('when the roster is read in pages of any size, then every learner with an enrollment comes once, in email order, with all their enrollments and their completion', async () => {
+    const P = 'page-prog';
+    await store.ensureTenant(T, 'A', 'local', NOW);
+    await store.insertProgram(program(P));
+    const sessions = Array.from({ length: 12 }, (_, i) => session(`pg-s${i}`, P, later(i)));
+    for (const s of sessions) await store.insertSession(s, NOW);
+    // Learner i has i % 4 enrollments, except one with all 12 (more than a small page's rows); a third have a completion.
+    const expected: Array<{ email: string; sessions: string[]; completed: string | null }> = [];
+    for (let i = 0; i < 23; i++) {
+      const l = await store.upsertLearner({ tenantId: T, email: `pager${String(i).padStart(2, '0')}@example.com`, name: `Pager ${i}`, managerEmail: null, zone: 'Europe/Berlin', department: null, language: 'en', undeliverable: false }, NOW);
+      const count = i === 7 ? 12 : i % 4;
+      const mine = sessions.slice(0, count).map((s) => s.id);
+      for (const [k, sid] of mine.entries()) {
+        await store.insertEnrollment({ id: `pg-e${i}-${k}`, tenantId: T, programId: P, sessionId: sid, learnerId: l.id, status: 'enrolled', waitPosition: null, rsvp: 'none', attendance: null, enrolledAt: later(k) });
+      }
+      const completed = i % 3 === 0 && count > 0 ? later(100 + i) : null;
+      if (completed) await store.upsertCompletion({ tenantId: T, programId: P, learnerId: l.id, completedAt: completed, score: null, dueAt: null }, NOW);
+      if (count > 0) expected.push({ email: l.email, sessions: mine, completed });
+    }
+    for (const limit of [1, 2, 3, 5, 1000]) {
+      const seen: typeof expected = [];
+      let after: string | null = null;
+      for (let guard = 0; guard < 100; guard++) {
+        const page = await store.programRosterPage(T, P, after, limit);
+        seen.push(...page.map((r) => ({ email: r.learner.email, sessions: r.enrollments.map((e) => e.sessionId), completed: r.completion?.completedAt ?? null })));
+        if (page.length < limit) break;
+        after = page[page.length - 1]!.key;
+      }
+      expect(seen, `pages of ${limit}`).toEqual(expected);
+    }
+  });
+
   test('when a transaction throws, then none of its writes remain; when it returns, all of them do', async () => {
     await expect(
       store.tx(async (s) => {
