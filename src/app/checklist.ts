@@ -81,15 +81,15 @@ export async function programChecklist(ctx: AppContext, program: Program, opts: 
       }
     }
   }
-  const unknown = counts.unknownMessages > 0 ? await ctx.store.programMessagesWithStatus(t, program.id, 'unknown', 5) : { count: 0, first: [] };
+  const unknown = { count: counts.unknownMessages, first: counts.unknownMessages > 0 ? await ctx.store.programMessagesWithStatus(t, program.id, 'unknown', 5) : [] };
   if (unknown.count > 0) {
     providerItems.push({ id: 'sending.unknown', area: 'sending', status: 'warning', reason: `${unknown.count} message(s) may or may not have arrived (the mail server did not confirm); Muster did not resend them: ${unknown.first.map((m) => `${m.kind} to ${m.recipient}`).join(', ')}`, owner: program.owner, signedOff: null });
   }
-  const failedMail = counts.failedMessages > 0 ? await ctx.store.programMessagesWithStatus(t, program.id, 'failed', 3) : { count: 0, first: [] };
+  const failedMail = { count: counts.failedMessages, first: counts.failedMessages > 0 ? await ctx.store.programMessagesWithStatus(t, program.id, 'failed', 3) : [] };
   if (failedMail.count > 0) {
     providerItems.push({ id: 'sending.failed', area: 'sending', status: 'warning', reason: `${failedMail.count} message(s) could not be sent: ${failedMail.first.map((m) => `${m.kind} to ${m.recipient} (${m.error ?? 'rejected'})`).join('; ')}`, owner: program.owner, signedOff: null });
   }
-  const failedJobs = program.status === 'launched' && counts.failedJobs > 0 ? await ctx.store.programJobsWithStatus(t, program.id, 'failed', 3) : { count: 0, first: [] };
+  const failedJobs = program.status === 'launched' ? { count: counts.failedJobs, first: counts.failedJobs > 0 ? await ctx.store.programJobsWithStatus(t, program.id, 'failed', 3) : [] } : { count: 0, first: [] };
   if (failedJobs.count > 0) {
     providerItems.push({ id: 'schedule.failed', area: 'schedule', status: 'blocking', reason: `${failedJobs.count} scheduled task(s) failed: ${failedJobs.first.map((j) => `${j.kind} (${j.last_error ?? 'error'})`).join('; ')}`, owner: program.owner, signedOff: null });
   }

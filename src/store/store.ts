@@ -450,8 +450,8 @@ export class Store {
 
   /**
    * The checklist's counters in one round trip, each from its own index: sends from `mailbox` since `since` (as
-   * countSends), the program's unknown and failed messages and failed jobs (the counts of programMessagesWithStatus and
-   * programJobsWithStatus), unresolved roster rejects (countRosterRejects), which of `jobKinds` have a job in one of
+   * countSends), the program's unknown and failed messages and failed jobs (how many programMessagesWithStatus and
+   * programJobsWithStatus would list), unresolved roster rejects (countRosterRejects), which of `jobKinds` have a job in one of
    * `jobStatuses` (programJobKinds, in `jobKinds` order), the tenant's consent state and provider (null without a tenant
    * row), and whether the program has any message, sign-off, improvement note or records conflict (so empty lists are not read).
    */
@@ -876,19 +876,9 @@ export class Store {
     return res.rows.map((r) => r.kind);
   }
 
-  /** How many of the program's jobs have a status, with the first `limit` of them (run_at, key order). */
-  async programJobsWithStatus(tenantId: string, programId: string, status: string, limit: number): Promise<{ count: number; first: JobRow[] }> {
-    const row = await this.db
-      .selectFrom('jobs')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_id', '=', tenantId)
-      .where('program_id', '=', programId)
-      .where('status', '=', status)
-      .executeTakeFirstOrThrow();
-    const count = Number(row.n);
-    if (count === 0) return { count, first: [] };
-    const first = await this.db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('status', '=', status).orderBy('run_at').orderBy('key').limit(limit).execute();
-    return { count, first };
+  /** The first `limit` of the program's jobs with a status (run_at, key order); checklistCounts gives how many. */
+  async programJobsWithStatus(tenantId: string, programId: string, status: string, limit: number): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('status', '=', status).orderBy('run_at').orderBy('key').limit(limit).execute();
   }
 
   async rescheduleJob(tenantId: string, id: string, runAt: string, now: string): Promise<void> {
@@ -953,19 +943,9 @@ export class Store {
     return q.orderBy('created_at').orderBy('key').execute();
   }
 
-  /** How many of the program's messages have a status, with the first `limit` of them (created_at, key order). */
-  async programMessagesWithStatus(tenantId: string, programId: string, status: string, limit: number): Promise<{ count: number; first: MessageRow[] }> {
-    const row = await this.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_id', '=', tenantId)
-      .where('program_id', '=', programId)
-      .where('status', '=', status)
-      .executeTakeFirstOrThrow();
-    const count = Number(row.n);
-    if (count === 0) return { count, first: [] };
-    const first = await this.db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('status', '=', status).orderBy('created_at').orderBy('key').limit(limit).execute();
-    return { count, first };
+  /** The first `limit` of the program's messages with a status (created_at, key order); checklistCounts gives how many. */
+  async programMessagesWithStatus(tenantId: string, programId: string, status: string, limit: number): Promise<MessageRow[]> {
+    return this.db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('program_id', '=', programId).where('status', '=', status).orderBy('created_at').orderBy('key').limit(limit).execute();
   }
 
   /** The program's last `limit` messages' keys and subjects, oldest first (the tail of listMessages). */
