@@ -44,73 +44,102 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, timeo
 
 const keyOf = (raw: Buffer): string => /^X-Muster-Key:\s*(.+)$/im.exec(raw.toString('utf8').replace(/\r?\n[ \t]+/g, ' '))![1]!.trim();
 
+/** One drain: a throw-away PostgreSQL database seeded with `learners` due reminders of one program, and its workers. */
+interface Drain {
+  db: TestDatabase;
+  store: Store;
+  dir: string;
+  programId: string;
+  keys: string[];
+  workers: Array<ReturnType<typeof spawnWorker>>;
+}
+
+async function seedDrain(programId: string, learners: number): Promise<Drain> {
+  const db = await createTestDatabase();
+  const store = await Store.open(db.url);
+  const dir = mkdtempSync(join(tmpdir(), `muster-${programId}-`));
+  const program = makeProgram(programId, 'default');
+  const tomorrow = new Date(Date.now() + 26 * 3600_000);
+  const sessions = Array.from({ length: 10 }, (_, i) => makeSession(`${programId}-s${i}`, program, new Date(tomorrow.getTime() + i * 3600_000)));
+  const keys = await seedDueReminders(store, program, sessions, learners, new Date(Date.now() - 60_000));
+  return { db, store, dir, programId, keys, workers: [] };
+}
+
+async function closeDrain(d: Drain | undefined): Promise<void> {
+  if (!d) return;
+  for (const w of d.workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  await Promise.all(d.workers.map(exited));
+  await d.store.close();
+  await d.db.drop();
+  rmSync(d.dir, { recursive: true, force: true });
+}
+
+/** What every worker replica shares, as an operator would set it; the mail provider's settings come on top. */
+function replicaEnv(d: Drain, mail: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: d.db.url,
+    MUSTER_DATA_DIR: d.dir,
+    MUSTER_RSVP_SECRET: 'shared-rsvp-secret-for-all-replicas',
+    MUSTER_API_TOKEN: 'shared-api-token-for-all-replicas',
+    MUSTER_WORKER_INTERVAL_MS: '200',
+    MUSTER_JOB_LEASE_MS: String(LEASE_MS),
+    MUSTER_BUDGET_PER_MINUTE: '1000000',
+    MUSTER_BUDGET_PER_DAY: '1000000',
+    MUSTER_BUDGET_RECIPIENTS_PER_DAY: '1000000',
+    MUSTER_LOG_LEVEL: 'warn',
+    ...mail,
+  };
+}
+
+/**
+ * Starts three workers, SIGKILLs the first once a third of the reminders went out, waits until no job is pending or
+ * running, and stops the other two with SIGTERM (each must exit 0). Returns how many had gone out at the kill.
+ */
+async function drainWithOneKilled(d: Drain, env: Record<string, string>, sent: () => number, learners: number, timeoutMs: number): Promise<number> {
+  const explain = (err: unknown) => {
+    throw new Error(`${String(err)}; sent ${sent()}; worker errors: ${d.workers.map((w) => w.stderrText().slice(-1500)).join(' | ')}`);
+  };
+  for (let i = 0; i < 3; i++) d.workers.push(spawnWorker(env));
+  await until('a third of the reminders went out', () => sent() >= learners / 3, timeoutMs).catch(explain);
+  const victim = d.workers[0]!;
+  victim.kill('SIGKILL');
+  await exited(victim);
+  const atKill = sent();
+  await until('no job is pending or running', async () => (await d.store.countJobs('default', 'pending')) + (await d.store.countJobs('default', 'running')) === 0, timeoutMs).catch(explain);
+  for (const w of d.workers.slice(1)) {
+    w.kill('SIGTERM');
+    await exited(w);
+    expect(w.exitCode, w.stderrText()).toBe(0);
+  }
+  return atKill;
+}
+
 describe.skipIf(pgSkip !== null)(`three workers on one PostgreSQL, mail through SMTP${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
-  let db: TestDatabase;
-  let store: Store;
+  let d: Drain;
   let smtp: TestSmtpServer;
-  let dir: string;
-  let keys: string[];
-  const workers: Array<ReturnType<typeof spawnWorker>> = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    store = await Store.open(db.url);
+    d = await seedDrain('scale-smtp', LEARNERS);
     smtp = await startSmtpServer();
-    dir = mkdtempSync(join(tmpdir(), 'muster-workers-'));
-    const program = makeProgram('scale-smtp', 'default');
-    const tomorrow = new Date(Date.now() + 26 * 3600_000);
-    const sessions = Array.from({ length: 10 }, (_, i) => makeSession(`s${i}`, program, new Date(tomorrow.getTime() + i * 3600_000)));
-    keys = await seedDueReminders(store, program, sessions, LEARNERS, new Date(Date.now() - 60_000));
   });
 
   afterAll(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await Promise.all(workers.map(exited));
-    await store?.close();
+    await closeDrain(d);
     await smtp?.close();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('when one of three workers is SIGKILLed mid-run, then every one of the reminders (2,000 by default) is sent once, none twice, and an in-flight send is reported unknown rather than resent', async () => {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: db.url,
-      MUSTER_DATA_DIR: dir,
-      SMTP_URL: smtp.url,
-      MAIL_FROM: 'training@example.com',
-      MUSTER_RSVP_SECRET: 'shared-rsvp-secret-for-all-replicas',
-      MUSTER_API_TOKEN: 'shared-api-token-for-all-replicas',
-      MUSTER_WORKER_INTERVAL_MS: '200',
-      MUSTER_JOB_LEASE_MS: String(LEASE_MS),
-      MUSTER_BUDGET_PER_MINUTE: '1000000',
-      MUSTER_BUDGET_PER_DAY: '1000000',
-      MUSTER_BUDGET_RECIPIENTS_PER_DAY: '1000000',
-      MUSTER_LOG_LEVEL: 'warn',
-    };
-    for (let i = 0; i < 3; i++) workers.push(spawnWorker(env));
-
-    await until('a third of the reminders went out', () => smtp.messages.length >= LEARNERS / 3, DRAIN_MS).catch((err: unknown) => {
-      throw new Error(`${String(err)}; sent ${smtp.messages.length}; worker errors: ${workers.map((w) => w.stderrText().slice(-1500)).join(' | ')}`);
-    });
-    const victim = workers[0]!;
-    victim.kill('SIGKILL');
-    await exited(victim);
-    const atKill = smtp.messages.length;
-
-    await until('no job is pending or running', async () => (await store.countJobs('default', 'pending')) + (await store.countJobs('default', 'running')) === 0, DRAIN_MS);
-    for (const w of workers.slice(1)) {
-      w.kill('SIGTERM');
-      await exited(w);
-      expect(w.exitCode, w.stderrText()).toBe(0);
-    }
+    const { store, keys } = d;
+    const env = replicaEnv(d, { SMTP_URL: smtp.url, MAIL_FROM: 'training@example.com' });
+    const atKill = await drainWithOneKilled(d, env, () => smtp.messages.length, LEARNERS, DRAIN_MS);
 
     const perKey = new Map<string, number>();
     for (const m of smtp.messages) perKey.set(keyOf(m.raw), (perKey.get(keyOf(m.raw)) ?? 0) + 1);
     const twice = [...perKey].filter(([, n]) => n > 1);
     expect(twice).toEqual([]);
 
-    const ledger = await store.listMessages('default', { programId: 'scale-smtp' });
+    const ledger = await store.listMessages('default', { programId: d.programId });
     expect(ledger).toHaveLength(LEARNERS);
     const unknown = ledger.filter((m) => m.status === 'unknown');
     const sent = ledger.filter((m) => m.status === 'sent');
@@ -128,45 +157,29 @@ describe.skipIf(pgSkip !== null)(`three workers on one PostgreSQL, mail through 
 
 describe.skipIf(pgSkip !== null)(`three workers on one PostgreSQL, mail through Microsoft Graph${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
   const ORGANIZER = 'training@contoso.com';
-  let db: TestDatabase;
-  let store: Store;
+  let d: Drain;
   let em: GraphEmulator;
-  let dir: string;
-  let keys: string[];
-  const workers: Array<ReturnType<typeof spawnWorker>> = [];
   const DRAIN = drainMs(GRAPH_LEARNERS);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    store = await Store.open(db.url);
+    d = await seedDrain('scale-graph', GRAPH_LEARNERS);
     // Exchange's 30 messages a minute would make 10,000 sends take over five hours of real time: the send-rate limits
     // are lifted here (the benchmark measures the time under them); the 4-requests-per-mailbox concurrency limit stays.
     em = await startGraphEmulator({ sendsPerMinute: 1_000_000, recipientsPerDay: 1_000_000 });
     em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
-    dir = mkdtempSync(join(tmpdir(), 'muster-workers-graph-'));
-    const program = makeProgram('scale-graph', 'default');
-    const tomorrow = new Date(Date.now() + 26 * 3600_000);
-    const sessions = Array.from({ length: 10 }, (_, i) => makeSession(`g${i}`, program, new Date(tomorrow.getTime() + i * 3600_000)));
-    keys = await seedDueReminders(store, program, sessions, GRAPH_LEARNERS, new Date(Date.now() - 60_000));
   });
 
   afterAll(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await Promise.all(workers.map(exited));
-    await store?.close();
+    await closeDrain(d);
     await em?.close();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('when one of three workers is SIGKILLed mid-run, then every one of the reminders (10,000 by default) is in the mailbox exactly once and the ledger says sent for each', async () => {
+    const { store, keys } = d;
     const sentKeys = (): string[] => em.state.messagesSent(ORGANIZER).map((m) => m.extended.find((e) => e.id === MESSAGE_KEY_PROPERTY_ID)?.value ?? '');
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
+    const env = replicaEnv(d, {
       // The emulator serves TLS with the test CA (msal-node refuses http://); vitest.config.ts put it in this bundle.
       NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '',
-      DATABASE_URL: db.url,
-      MUSTER_DATA_DIR: dir,
       MUSTER_PROVIDER: 'microsoft',
       MS_TENANT_ID: em.tenantId,
       MS_CLIENT_ID: em.clientId,
@@ -177,33 +190,8 @@ describe.skipIf(pgSkip !== null)(`three workers on one PostgreSQL, mail through 
       // The emulator files a Sent Items copy at once (sentCopyDelayMs 0), so an absent message may be taken as not sent
       // a few seconds after its attempt instead of Exchange's five minutes.
       MS_SENT_COPY_FINDABLE_AFTER_MS: '5000',
-      MUSTER_RSVP_SECRET: 'shared-rsvp-secret-for-all-replicas',
-      MUSTER_API_TOKEN: 'shared-api-token-for-all-replicas',
-      MUSTER_WORKER_INTERVAL_MS: '200',
-      MUSTER_JOB_LEASE_MS: String(LEASE_MS),
-      MUSTER_BUDGET_PER_MINUTE: '1000000',
-      MUSTER_BUDGET_PER_DAY: '1000000',
-      MUSTER_BUDGET_RECIPIENTS_PER_DAY: '1000000',
-      MUSTER_LOG_LEVEL: 'warn',
-    };
-    for (let i = 0; i < 3; i++) workers.push(spawnWorker(env));
-
-    await until('a third of the reminders went out', () => em.state.messagesSent(ORGANIZER).length >= GRAPH_LEARNERS / 3, DRAIN).catch((err: unknown) => {
-      throw new Error(`${String(err)}; sent ${em.state.messagesSent(ORGANIZER).length}; worker errors: ${workers.map((w) => w.stderrText().slice(-1500)).join(' | ')}`);
     });
-    const victim = workers[0]!;
-    victim.kill('SIGKILL');
-    await exited(victim);
-    const atKill = em.state.messagesSent(ORGANIZER).length;
-
-    await until('no job is pending or running', async () => (await store.countJobs('default', 'pending')) + (await store.countJobs('default', 'running')) === 0, DRAIN).catch((err: unknown) => {
-      throw new Error(`${String(err)}; sent ${em.state.messagesSent(ORGANIZER).length}; worker errors: ${workers.map((w) => w.stderrText().slice(-1500)).join(' | ')}`);
-    });
-    for (const w of workers.slice(1)) {
-      w.kill('SIGTERM');
-      await exited(w);
-      expect(w.exitCode, w.stderrText()).toBe(0);
-    }
+    const atKill = await drainWithOneKilled(d, env, () => em.state.messagesSent(ORGANIZER).length, GRAPH_LEARNERS, DRAIN);
 
     const perKey = new Map<string, number>();
     for (const k of sentKeys()) perKey.set(k, (perKey.get(k) ?? 0) + 1);
@@ -211,7 +199,7 @@ describe.skipIf(pgSkip !== null)(`three workers on one PostgreSQL, mail through 
     expect(keys.filter((k) => !perKey.has(`default/${k}`))).toEqual([]);
     expect(perKey.size).toBe(GRAPH_LEARNERS);
 
-    const ledger = await store.listMessages('default', { programId: 'scale-graph' });
+    const ledger = await store.listMessages('default', { programId: d.programId });
     expect(ledger).toHaveLength(GRAPH_LEARNERS);
     expect(ledger.filter((m) => m.status !== 'sent').map((m) => `${m.key}: ${m.status} ${m.error ?? ''}`)).toEqual([]);
     expect(atKill).toBeLessThan(GRAPH_LEARNERS);
