@@ -78,6 +78,25 @@ async function launchProgram(url: string, token: string, domain: string, owner: 
   expect((await api(url, token, 'POST', '/api/programs/CRASH1/launch', { force: true, reason: 'crash test without owners' })).status).toBe(200);
 }
 
+/** Seeds the organizer and room a crash test's program uses, and the environment of a Muster child on that emulator. */
+function graphServiceEnv(em: GraphEmulator, dataDir: string): Record<string, string> {
+  em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
+  em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
+  return {
+    MUSTER_DATA_DIR: dataDir,
+    MUSTER_LOG_LEVEL: 'error',
+    MUSTER_SEED_DEMO: 'false',
+    MUSTER_JOB_LEASE_MS: '1000',
+    MUSTER_PROVIDER: 'microsoft',
+    MS_TENANT_ID: em.tenantId,
+    MS_CLIENT_ID: em.clientId,
+    MS_CLIENT_SECRET: em.clientSecret,
+    MS_ORGANIZER: ORGANIZER,
+    MS_AUTHORITY_HOST: em.authorityHost,
+    GRAPH_BASE_URL: em.baseUrl,
+  };
+}
+
 /** Runs due jobs in the child until no event job is left; returns the event ids Muster recorded. */
 async function runUntilEventsRecorded(child: Child): Promise<Array<string | null>> {
   let recorded: Array<string | null> = [];
@@ -117,34 +136,11 @@ describe('a crash between the calendar creating an event and Muster recording it
 
   it('when the service is killed -9 right after Graph created the event and restarted on the same data, then there is exactly one event (transactionId dedupe off)', async () => {
     em = await startGraphEmulator({ transactionIdWindowMs: 0 });
-    em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
-    em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
-    const env = {
-      MUSTER_DATA_DIR: dataDir,
-      MUSTER_LOG_LEVEL: 'error',
-      MUSTER_SEED_DEMO: 'false',
-      MUSTER_JOB_LEASE_MS: '1000',
-      MUSTER_PROVIDER: 'microsoft',
-      MS_TENANT_ID: em.tenantId,
-      MS_CLIENT_ID: em.clientId,
-      MS_CLIENT_SECRET: em.clientSecret,
-      MS_ORGANIZER: ORGANIZER,
-      MS_AUTHORITY_HOST: em.authorityHost,
-      GRAPH_BASE_URL: em.baseUrl,
-    };
+    const env = graphServiceEnv(em, dataDir);
     const first = await startChild(env);
     children.push(first);
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
-    const created = await api(first.url, token, 'POST', '/api/programs', {
-      name: 'Crash Course',
-      code: 'CRASH1',
-      owner: ORGANIZER,
-      sessions: [{ label: 'Day 1', start: '2027-10-04T09:00', end: '2027-10-04T12:00', zone: 'Europe/Berlin', room: 'Room 4.01', roomEmail: 'room401@contoso.com', backupPlan: 'Room 2.03', instructors: ['ines@contoso.com'], capacity: 20 }],
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const rows = ['Email,Name,Manager Email,Time Zone', ...Array.from({ length: 5 }, (_, i) => `learner${i}@contoso.com,Learner ${i},boss@contoso.com,Europe/Berlin`)];
-    expect((await api(first.url, token, 'POST', '/api/programs/CRASH1/roster', rows.join('\n'))).body.imported).toBe(5);
-    expect((await api(first.url, token, 'POST', '/api/programs/CRASH1/launch', { force: true, reason: 'crash test without owners' })).status).toBe(200);
+    await launchProgram(first.url, token, 'contoso.com', ORGANIZER);
 
     // The create lands, its answer is lost, and from then on the emulator holds every request of this process until it is killed.
     const faults = em.faults;
@@ -271,21 +267,7 @@ describe('a crash while Graph takes a $batch of mail', () => {
 
   it('when the service is killed -9 while its $batch of reminders is in flight and Graph sends them, then the restarted service settles each by its key and sends none again', async () => {
     em = await startGraphEmulator();
-    em.state.addUser({ mail: ORGANIZER, displayName: 'Training Team' });
-    em.state.addRoom({ mail: 'room401@contoso.com', displayName: 'Room 4.01' });
-    const env = {
-      MUSTER_DATA_DIR: dataDir,
-      MUSTER_LOG_LEVEL: 'error',
-      MUSTER_SEED_DEMO: 'false',
-      MUSTER_JOB_LEASE_MS: '1000',
-      MUSTER_PROVIDER: 'microsoft',
-      MS_TENANT_ID: em.tenantId,
-      MS_CLIENT_ID: em.clientId,
-      MS_CLIENT_SECRET: em.clientSecret,
-      MS_ORGANIZER: ORGANIZER,
-      MS_AUTHORITY_HOST: em.authorityHost,
-      GRAPH_BASE_URL: em.baseUrl,
-    };
+    const env = graphServiceEnv(em, dataDir);
     const first = await startChild(env);
     children.push(first);
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
