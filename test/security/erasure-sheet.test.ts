@@ -1,11 +1,11 @@
 // Erasing a learner in Google Workspace mode leaves no trace of their address or name in the shared Sheet: every tab's cells, its row metadata and its filter views, checked in the Sheets emulator's stored state after the next sync.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/index.js';
-import { DELEGATION_SCOPES } from '../../src/providers/google/google-auth.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { type TestService } from '../support/service.js';
+import { startGoogleService } from '../support/google-service.js';
 import { daySessions, numberedRosterCsv } from '../support/program-fixtures.js';
 
 const DOMAIN = 'acme.example';
@@ -22,19 +22,7 @@ describe('erasing a learner from the Google Sheet (Sheets emulator)', () => {
     emulator = await startGoogleEmulator({ quotas: { sheetsReadsPerMinute: 10_000, sheetsWritesPerMinute: 10_000 } });
     emulator.state.addUser({ email: `coord@${DOMAIN}`, name: 'Casey Coordinator' });
     spreadsheetId = emulator.state.createSpreadsheet('Muster records');
-    const keyFile = join(dir, 'key.json');
-    writeFileSync(keyFile, JSON.stringify(emulator.createServiceAccountKey({ delegatedScopes: DELEGATION_SCOPES })));
-    svc = await startTestService({
-      seedDemo: false,
-      env: {
-        MUSTER_PROVIDER: 'google',
-        GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
-        GOOGLE_IMPERSONATE: `coord@${DOMAIN}`,
-        GOOGLE_SPREADSHEET_ID: spreadsheetId,
-        GOOGLE_API_ROOT_URL: emulator.rootUrl,
-        GOOGLE_TOKEN_URL: emulator.tokenUrl,
-      },
-    });
+    svc = await startGoogleService(emulator, { coordinator: `coord@${DOMAIN}`, spreadsheetId, dir });
     const venue = { room: 'Room 1', roomEmail: `room1@${DOMAIN}`, backupPlan: 'Room 2', instructor: `ines@${DOMAIN}` };
     const created = await svc.api('POST', '/api/programs', { name: 'Erase Course', code: 'ERASEG', owner: `coord@${DOMAIN}`, sessions: daySessions(2, 6, venue, 20) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);

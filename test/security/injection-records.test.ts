@@ -1,15 +1,15 @@
 // Hostile names, notes and addresses stay inert text in the Google Sheet and the Excel workbook, checked in the emulators' stored cells after real syncs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/index.js';
 import type { ExtendedValue, Spreadsheet } from '../emulators/google/sheets.js';
 import { startGraphEmulator, type GraphEmulator } from '../emulators/graph/index.js';
 import { writeNumberFormat, writeValue, type Cell as XlCell, type Workbook } from '../emulators/graph/workbook.js';
-import { DELEGATION_SCOPES } from '../../src/providers/google/google-auth.js';
 import { ALL_TABS } from '../../src/domain/records.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { startGoogleService } from '../support/google-service.js';
 import { PAYLOADS, expectedEntries, expectedFromApi, isHostile, renameHostileLearners, seedHostileProgram, signOffSome, type Expected } from './hostile-records.js';
 
 const CODE = 'INJECT2';
@@ -120,19 +120,7 @@ describe('hostile text in the Google Sheet (Sheets emulator)', () => {
     emulator = await startGoogleEmulator({ quotas: { sheetsReadsPerMinute: 10_000, sheetsWritesPerMinute: 10_000 } });
     emulator.state.addUser({ email: 'coord@acme.example', name: 'Casey Coordinator' });
     spreadsheetId = emulator.state.createSpreadsheet('Muster records');
-    const keyFile = join(dir, 'key.json');
-    writeFileSync(keyFile, JSON.stringify(emulator.createServiceAccountKey({ delegatedScopes: DELEGATION_SCOPES })));
-    svc = await startTestService({
-      seedDemo: false,
-      env: {
-        MUSTER_PROVIDER: 'google',
-        GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
-        GOOGLE_IMPERSONATE: 'coord@acme.example',
-        GOOGLE_SPREADSHEET_ID: spreadsheetId,
-        GOOGLE_API_ROOT_URL: emulator.rootUrl,
-        GOOGLE_TOKEN_URL: emulator.tokenUrl,
-      },
-    });
+    svc = await startGoogleService(emulator, { coordinator: 'coord@acme.example', spreadsheetId, dir });
   }, 120_000);
 
   afterAll(async () => {
